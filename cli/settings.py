@@ -1,0 +1,97 @@
+"""The one configuration object of every zhenggai process.
+
+Built once by an entry point (``zhenggai …`` or ``worker.py``) and passed down
+explicitly; nothing below the entry points reads the environment.
+
+Environment: ``ZHENGGAI_<FIELD>`` for every field, plus the conventional
+``DATABASE_URL`` and ``TEMPORAL_ADDRESS`` (which win over the prefixed forms).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from store.engine import sqlalchemy_url
+
+__all__ = ["Settings"]
+
+Language = Literal["zh-CN", "en"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHENGGAI_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+
+    # Services. None means: `zhenggai up` starts an embedded one.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "ZHENGGAI_DATABASE_URL")
+    )
+    temporal_address: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_ADDRESS", "ZHENGGAI_TEMPORAL_ADDRESS"),
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "zhenggai-cases"
+
+    # Embedded stack (`zhenggai up`).
+    data_dir: Path = Path(".zhenggai")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+
+    # Worker: only this many case workflows stay cached in memory.
+    max_cached_workflows: int = Field(default=1000, ge=0)
+
+    # Logging and language of user-facing text.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    language: Language = "zh-CN"
+
+    # Key that signs audit seals; kept outside the database on purpose.
+    audit_key: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value:
+            sqlalchemy_url(value)  # raises a clear error for a non-PostgreSQL URL
+        return value or None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _production_needs_real_services(self) -> Settings:
+        if self.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("DATABASE_URL", self.database_url),
+                    ("TEMPORAL_ADDRESS", self.temporal_address),
+                    ("ZHENGGAI_AUDIT_KEY", self.audit_key),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError("production needs " + ", ".join(missing))
+        return self
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise ValueError(
+                "DATABASE_URL is not set; start the embedded stack with `zhenggai up` "
+                "or export DATABASE_URL=postgresql://user@host:5432/db"
+            )
+        return self.database_url

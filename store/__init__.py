@@ -1,0 +1,1 @@
+"""The event store on PostgreSQL: schema, append, read, hash chain, migrations."""
