@@ -1,0 +1,48 @@
+"""Composition root of the worker process: Settings in, a running Temporal worker out."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.event_log import EventLogActivities
+from cli.settings import Settings
+from store.event_store import EventStore
+from workflows.case_workflow import RectificationCaseWorkflow
+
+__all__ = ["build_worker", "connect_temporal"]
+
+ACTIVITY_THREADS = 16
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def build_worker(
+    client: Client, store: EventStore, *, task_queue: str, max_cached_workflows: int
+) -> Worker:
+    activities = EventLogActivities(store)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[RectificationCaseWorkflow],
+        activities=[activities.append_events],
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
+        max_concurrent_activities=ACTIVITY_THREADS,
+        # Thousands of open cases cost memory only for the cached ones.
+        max_cached_workflows=max_cached_workflows,
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                "domain", "pydantic", "pydantic_core", "annotated_types"
+            )
+        ),
+    )

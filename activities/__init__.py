@@ -1,0 +1,1 @@
+"""Temporal activities: every side effect a case workflow needs."""

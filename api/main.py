@@ -1,0 +1,65 @@
+"""Builds the FastAPI app from Settings (or from parts handed in by tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.problems import install_problem_handlers
+from api.request_ids import RequestIdMiddleware
+from api.routes import cases, findings, health
+from api.temporal_gateway import TemporalGateway
+from cli.settings import Settings
+from store.engine import make_engine
+from store.event_store import EventStore
+from store.idempotency import IdempotencyKeys
+
+__all__ = ["create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, temporal_client: Client | None = None
+) -> FastAPI:
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.require_database_url())
+
+    async def connect() -> Client:
+        return await Client.connect(
+            settings.temporal_target,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="zhenggai 整改",
+        summary="Rectification of assessment findings: cases, deadlines, escalation, archive.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = EventStore(engine)
+    app.state.idempotency_keys = IdempotencyKeys(engine)
+    app.state.temporal = TemporalGateway(connect, temporal_client)
+    app.add_middleware(RequestIdMiddleware)
+    install_problem_handlers(app)
+
+    v1 = APIRouter(prefix=API_PREFIX)
+    v1.include_router(findings.router)
+    v1.include_router(cases.router)
+    v1.include_router(health.router)
+    app.include_router(v1)
+    app.include_router(health.router)  # /health at the root too, for load balancers
+    return app

@@ -1,0 +1,81 @@
+"""Request and response bodies (separate from the domain's events)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.case import CaseState
+from domain.vocabulary import CaseKind, Source
+
+__all__ = ["CaseOut", "EventOut", "FindingIn", "HealthOut", "ServiceHealth"]
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class FindingIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "乡镇污水处理厂出水氨氮超标",
+                    "source": "audit",
+                    "unit_id": "county-env-bureau",
+                    "cadre_id": "cadre-0042",
+                    "deadline": "2027-03-31",
+                    "kind": "time_limited",
+                    "target": "出水稳定达到一级A标准",
+                }
+            ]
+        },
+    )
+
+    finding_id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Client-chosen id (e.g. from the source system); generated when absent.",
+    )
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    source: Source
+    category: str | None = Field(default=None, max_length=64)
+    severity: str | None = Field(default=None, max_length=32)
+    unit_id: str = Field(pattern=ID_PATTERN, description="Responsible unit (责任单位)")
+    cadre_id: str = Field(pattern=ID_PATTERN, description="Responsible cadre (责任人)")
+    kind: CaseKind = CaseKind.TIME_LIMITED
+    deadline: date = Field(description="整改期限")
+    target: str = Field(default="", max_length=2_000, description="整改目标")
+
+
+class EventOut(BaseModel):
+    version: int
+    type: str
+    schema_version: int
+    event_id: str
+    data: dict[str, Any]
+    actor: str | None
+    role: str | None
+    recorded_at: datetime
+    previous_hash: str
+    hash: str
+
+
+class CaseOut(BaseModel):
+    case_id: str
+    workflow_id: str
+    state: CaseState
+    events: list[EventOut]
+
+
+class ServiceHealth(BaseModel):
+    ok: bool
+    error: str | None = None
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: ServiceHealth
+    temporal: ServiceHealth

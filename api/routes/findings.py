@@ -1,0 +1,129 @@
+"""POST /findings: record a finding and open its case workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Header, Request, Response
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.case_view import load_case
+from api.deps import AppSettings, CurrentActor, Idempotency, Store, Temporal
+from api.models import CaseOut, FindingIn
+from api.problems import Problem
+from api.temporal_gateway import TemporalUnavailable
+from domain.case import decide
+from domain.commands import OpenCase
+from store.idempotency import IdempotencyKeyReused, request_fingerprint
+from workflows.case_workflow import RectificationCaseWorkflow
+from workflows.models import CaseWorkflowInput, RequestContext, case_workflow_id
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["findings"])
+log = structlog.get_logger(__name__)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="A repeat with the same key and body returns the first answer.",
+    ),
+]
+
+
+@router.post(
+    "/findings",
+    status_code=201,
+    response_model=CaseOut,
+    summary="Record a finding and open its rectification case",
+    responses={
+        409: {"description": "A case for this finding id already exists"},
+        422: {"description": "Invalid input, or Idempotency-Key reused with another body"},
+        503: {"description": "Temporal is unreachable"},
+    },
+)
+async def record_finding(
+    finding: FindingIn,
+    request: Request,
+    response: Response,
+    store: Store,
+    keys: Idempotency,
+    temporal: Temporal,
+    settings: AppSettings,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> CaseOut:
+    finding_id = finding.finding_id or uuid.uuid4().hex
+    replay = False
+    if idempotency_key is not None:
+        fingerprint = request_fingerprint(finding.model_dump(mode="json"))
+        try:
+            claim = await asyncio.to_thread(
+                keys.claim, "findings", idempotency_key, fingerprint, finding_id
+            )
+        except IdempotencyKeyReused as exc:
+            raise Problem(
+                422,
+                "idempotency_key_reused",
+                "该 Idempotency-Key 已用于另一个请求",
+                str(exc),
+            ) from exc
+        finding_id, replay = claim.resource_id, claim.replay
+
+    command = OpenCase(
+        actor=actor,
+        finding_id=finding_id,
+        **finding.model_dump(exclude={"finding_id"}),
+    )
+    # The same rules the workflow runs: refuse bad input before anything starts.
+    decide(None, command, datetime.now(UTC))
+
+    workflow_id = case_workflow_id(finding_id)
+    structlog.contextvars.bind_contextvars(case_id=finding_id, workflow_id=workflow_id)
+    request_id: str | None = getattr(request.state, "request_id", None)
+    try:
+        client = await temporal.client()
+        handle = await client.start_workflow(
+            RectificationCaseWorkflow.run,
+            CaseWorkflowInput(command=command, context=RequestContext(request_id=request_id)),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            # A replayed key attaches to the workflow its first request started.
+            id_conflict_policy=(
+                WorkflowIDConflictPolicy.USE_EXISTING if replay else WorkflowIDConflictPolicy.FAIL
+            ),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        await handle.execute_update(RectificationCaseWorkflow.wait_opened)
+    except TemporalUnavailable as exc:
+        raise Problem(
+            503, "temporal_unavailable", "工作流服务暂不可用，请稍后重试", f"Temporal: {exc}"
+        ) from exc
+    except WorkflowAlreadyStartedError as exc:
+        raise Problem(
+            409,
+            "finding_exists",
+            f"问题 {finding_id} 已立项",
+            f"a case for finding {finding_id} already exists",
+            case_id=finding_id,
+        ) from exc
+    except WorkflowUpdateFailedError as exc:
+        raise Problem(
+            409, "case_not_opened", "整改案件未能立项", f"the case did not open: {exc.cause}"
+        ) from exc
+
+    case = await asyncio.to_thread(load_case, store, finding_id)
+    assert case is not None  # the update returned only after the append
+    response.headers["Location"] = f"{request.url_for('get_case', case_id=finding_id).path}"
+    if replay:
+        response.headers["Idempotent-Replayed"] = "true"
+    log.info("finding_recorded", replay=replay)
+    return case
