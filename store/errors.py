@@ -3,12 +3,23 @@
 StoreError
 ├── ConcurrencyError     the stream is not at the expected version
 ├── IdempotencyConflict  an event id is already stored with other content
+├── StaleTransaction     the caller's open transaction is older than the stream's last writer
+├── ProjectionBusy       another runner holds the projection's lock
+├── SealError            a seal cannot be made (no key, or the log no longer matches a seal)
 └── DatabaseUnreachable  the server cannot be reached with the given URL
 """
 
 from __future__ import annotations
 
-__all__ = ["ConcurrencyError", "DatabaseUnreachable", "IdempotencyConflict", "StoreError"]
+__all__ = [
+    "ConcurrencyError",
+    "DatabaseUnreachable",
+    "IdempotencyConflict",
+    "ProjectionBusy",
+    "SealError",
+    "StaleTransaction",
+    "StoreError",
+]
 
 
 class StoreError(Exception):
@@ -31,6 +42,29 @@ class IdempotencyConflict(StoreError):
         self.stream_id = stream_id
         self.event_id = event_id
         self.reason = reason
+
+
+class StaleTransaction(StoreError):
+    """Appending in this (caller-held) transaction would put the new events
+    before the stream's earlier events in (tx_id, position) order. Nothing was
+    written; roll back and retry in a new transaction."""
+
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(
+            f"stream {stream_id!r} was last written by a newer transaction; "
+            "roll back and retry the append in a new transaction"
+        )
+        self.stream_id = stream_id
+
+
+class ProjectionBusy(StoreError):
+    def __init__(self, projection: str) -> None:
+        super().__init__(f"projection {projection!r} is already being run elsewhere")
+        self.projection = projection
+
+
+class SealError(StoreError):
+    pass
 
 
 class DatabaseUnreachable(StoreError):

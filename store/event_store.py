@@ -1,8 +1,15 @@
 """Append to and read from the event log.
 
-An append runs in one transaction and locks only its own stream's row. It is
-idempotent: appending events whose ids already sit in that stream at those
-versions, with the same content, returns the first result and writes nothing.
+An append is one statement (``append_events``, migration 0002) in one
+transaction and locks only its own stream's row; many streams append in
+parallel from many connections. A stream is created by its first append
+(expected version 0). It is idempotent: appending events whose ids already
+sit in that stream at those versions, with the same content, returns the
+first result and writes nothing; the same id with other content raises
+``IdempotencyConflict``.
+
+Pass ``conn=`` to append inside a transaction you hold (a projection, or a
+test that keeps it open); otherwise each append commits on its own.
 """
 
 from __future__ import annotations
@@ -11,14 +18,24 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, select, text
+from sqlalchemy import Connection, Engine, RowMapping, select, text
+from sqlalchemy.exc import IntegrityError
 
-from store.canonical import GENESIS, canonical_bytes, chain_hash
-from store.errors import ConcurrencyError, IdempotencyConflict
+from store.canonical import canonical_bytes
+from store.errors import ConcurrencyError, IdempotencyConflict, StaleTransaction
+from store.reading import Checkpoint
+from store.reading import read_all as _read_all
+from store.reading import read_stream as _read_stream
 from store.records import AppendResult, NewEvent, RecordedEvent
 from store.tables import events, streams
+from store.upcasting import Upcasters
 
 __all__ = ["EventStore"]
+
+APPEND = text(
+    "SELECT status, version, head_hash "
+    "FROM append_events(:stream_id, :stream_type, :expected, :documents, :notify)"
+)
 
 
 def _now() -> datetime:
@@ -26,8 +43,12 @@ def _now() -> datetime:
 
 
 class EventStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, upcasters: Upcasters | None = None, notify: bool = True
+    ) -> None:
         self.engine = engine
+        self.upcasters = upcasters
+        self.notify = notify  # NOTIFY 'events' from each append (wakes subscribers)
 
     def append(
         self,
@@ -36,80 +57,62 @@ class EventStore:
         new_events: Sequence[NewEvent],
         *,
         stream_type: str = "case",
+        conn: Connection | None = None,
     ) -> AppendResult:
         if not new_events:
             raise ValueError("append needs at least one event")
         if expected_version < 0:
             raise ValueError("expected_version must be >= 0")
-        with self.engine.begin() as conn:
-            repeat = self._find_repeat(conn, stream_id, expected_version, new_events)
-            if repeat is not None:
-                return repeat
-            head = self._lock_stream(conn, stream_id, expected_version, stream_type)
-            recorded_at = _now()
-            rows: list[dict[str, Any]] = []
-            previous = head
-            for offset, event in enumerate(new_events, start=1):
-                version = expected_version + offset
-                digest = chain_hash(
-                    previous,
-                    canonical_bytes(
-                        stream_id=stream_id,
-                        version=version,
-                        event_id=event.event_id,
-                        type=event.type,
-                        schema_version=event.schema_version,
-                        data=event.data,
-                        metadata=event.metadata,
-                        recorded_at=recorded_at,
-                    ),
-                )
-                rows.append(
-                    {
-                        "stream_id": stream_id,
-                        "version": version,
-                        "event_id": event.event_id,
-                        "type": event.type,
-                        "schema_version": event.schema_version,
-                        "data": event.data,
-                        "metadata": event.metadata,
-                        "recorded_at": recorded_at,
-                        "previous_hash": previous,
-                        "hash": digest,
-                    }
-                )
-                previous = digest
-            conn.execute(insert(events), rows)
-            last = expected_version + len(new_events)
-            conn.execute(
-                streams.update()
-                .where(streams.c.stream_id == stream_id)
-                .values(version=last, head_hash=previous)
+        recorded_at = _now()
+        documents = [
+            canonical_bytes(
+                stream_id=stream_id,
+                version=expected_version + offset,
+                event_id=event.event_id,
+                type=event.type,
+                schema_version=event.schema_version,
+                data=event.data,
+                metadata=event.metadata,
+                recorded_at=recorded_at,
             )
-        return AppendResult(stream_id, expected_version + 1, last, previous)
+            for offset, event in enumerate(new_events, start=1)
+        ]
+        params = {
+            "stream_id": stream_id,
+            "stream_type": stream_type,
+            "expected": expected_version,
+            "documents": documents,
+            "notify": self.notify,
+        }
+        try:
+            if conn is not None:
+                return self._append(conn, params, new_events)
+            with self.engine.begin() as own:
+                return self._append(own, params, new_events)
+        except IntegrityError as exc:
+            if "event_id" not in str(exc.orig):
+                raise
+            detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None) or ""
+            raise IdempotencyConflict(
+                stream_id,
+                detail.removeprefix("Key (event_id)=(").split(")", 1)[0] or "?",
+                "this event id is already stored in another stream or at another version",
+            ) from exc
 
-    def _lock_stream(
-        self, conn: Connection, stream_id: str, expected: int, stream_type: str
-    ) -> bytes:
-        if expected == 0:
-            created = conn.execute(
-                text(
-                    "INSERT INTO streams (stream_id, type, version, head_hash) "
-                    "VALUES (:id, :type, 0, :genesis) ON CONFLICT DO NOTHING RETURNING 1"
-                ),
-                {"id": stream_id, "type": stream_type, "genesis": GENESIS},
-            ).first()
-            if created is not None:
-                return GENESIS
-        row = conn.execute(
-            select(streams.c.version, streams.c.head_hash)
-            .where(streams.c.stream_id == stream_id)
-            .with_for_update()
-        ).first()
-        actual = 0 if row is None else int(row.version)
-        if row is None or actual != expected:
-            raise ConcurrencyError(stream_id, expected, actual)
-        return bytes(row.head_hash)
+    def _append(
+        self, conn: Connection, params: dict[str, Any], new_events: Sequence[NewEvent]
+    ) -> AppendResult:
+        stream_id: str = params["stream_id"]
+        expected: int = params["expected"]
+        status, version, head = conn.execute(APPEND, params).one()
+        if status == "ok":
+            return AppendResult(stream_id, expected + 1, int(version), bytes(head))
+        if status == "stale":
+            raise StaleTransaction(stream_id)
+        repeat = self._find_repeat(conn, stream_id, expected, new_events)
+        if repeat is not None:
+            return repeat
+        raise ConcurrencyError(stream_id, expected, int(version))
 
     def _find_repeat(
         self,
@@ -139,12 +142,13 @@ class EventStore:
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(events)
-                .where(events.c.stream_id == stream_id, events.c.version >= from_version)
-                .order_by(events.c.version)
-            ).mappings()
-            return [_recorded(row) for row in rows]
+            return _read_stream(conn, stream_id, from_version, self.upcasters)
+
+    def read_all(self, after: Checkpoint | None = None, limit: int = 1000) -> list[RecordedEvent]:
+        """Events after the checkpoint in (tx_id, position) order, only from
+        transactions that have all finished (see ``store.reading``)."""
+        with self.engine.connect() as conn:
+            return _read_all(conn, after, limit, self.upcasters)
 
     def stream_version(self, stream_id: str) -> int:
         with self.engine.connect() as conn:
@@ -173,20 +177,3 @@ def _check_same(stream_id: str, version: int, event: NewEvent, row: RowMapping) 
             str(event.event_id),
             "already stored with a different " + ", ".join(differences),
         )
-
-
-def _recorded(row: RowMapping) -> RecordedEvent:
-    return RecordedEvent(
-        position=int(row.position),
-        tx_id=int(row.tx_id),
-        stream_id=row.stream_id,
-        version=int(row.version),
-        event_id=row.event_id,
-        type=row.type,
-        schema_version=int(row.schema_version),
-        data=row.data,
-        metadata=row.metadata,
-        recorded_at=row.recorded_at,
-        previous_hash=bytes(row.previous_hash),
-        hash=bytes(row.hash),
-    )

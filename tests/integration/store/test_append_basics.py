@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 
 def _events(n: int, **data: object) -> list[NewEvent]:
     return [
-        NewEvent(event_id=uuid.uuid4(), type="Noted", data={"n": i, **data}, metadata={"actor": "t"})
+        NewEvent(
+            event_id=uuid.uuid4(), type="Noted", data={"n": i, **data}, metadata={"actor": "t"}
+        )
         for i in range(n)
     ]
 
@@ -95,7 +97,9 @@ def test_floats_are_refused_before_anything_is_written(event_store: EventStore) 
     assert event_store.stream_version(stream) == 0
 
 
-@pytest.mark.parametrize("statement", ["UPDATE events SET type = 'x'", "DELETE FROM events", "TRUNCATE events CASCADE"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE events SET type = 'x'", "DELETE FROM events", "TRUNCATE events CASCADE"]
+)
 def test_events_are_append_only(event_store: EventStore, statement: str) -> None:
     event_store.append(_stream(), 0, _events(1))
     with pytest.raises(DBAPIError, match="append-only"), event_store.engine.begin() as conn:
