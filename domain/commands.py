@@ -1,14 +1,56 @@
-"""Commands: what a person asks for, in the imperative, with the actor attached."""
+"""Commands: what a person (or the workflow's clock) asks for, in the imperative.
+
+Every command carries its actor; ``decide`` checks the actor's role and unit.
+Human commands are issued through the API; system commands (``SYSTEM_COMMANDS``)
+only by the workflow, from the schedule in ``domain.schedule``.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.vocabulary import Actor, CaseKind, Source
+from domain.values import Evidence, Milestone
+from domain.vocabulary import AccountabilityAction, Actor, CaseKind, Source, WarningReason
 
-__all__ = ["Command", "OpenCase"]
+__all__ = [
+    "HUMAN_COMMANDS",
+    "SYSTEM_COMMANDS",
+    "ApplyTolerance",
+    "AssignResponsibility",
+    "Command",
+    "DenyExtension",
+    "Escalate",
+    "GrantExtension",
+    "MarkMilestoneDue",
+    "MarkOverdue",
+    "MergeDuplicateFinding",
+    "OpenCase",
+    "RaiseWarning",
+    "RecomputeDeadline",
+    "RecordAccountability",
+    "RecordFinding",
+    "RecordSatisfaction",
+    "RejectClosure",
+    "ReopenCase",
+    "ReportMilestone",
+    "ReportProgress",
+    "RequestClosure",
+    "RequestExtension",
+    "SendReminder",
+    "SetDeadline",
+    "SetTarget",
+    "SubmitPlan",
+    "TransferResponsibility",
+    "VerifyClosure",
+    "WithdrawCase",
+]
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
 class Command(BaseModel):
@@ -17,17 +59,215 @@ class Command(BaseModel):
     actor: Actor
 
 
-class OpenCase(Command):
-    """Record a finding and open its rectification case."""
+# -- supervisor -------------------------------------------------------------------
 
-    finding_id: str = Field(min_length=1, max_length=64)
+
+class RecordFinding(Command):
+    """Record a finding without opening its case yet (``OpenCase`` can do both)."""
+
+    finding_id: Id
     source: Source
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     category: str | None = Field(default=None, max_length=64)
     severity: str | None = Field(default=None, max_length=32)
-    unit_id: str = Field(min_length=1, max_length=64)
-    cadre_id: str = Field(min_length=1, max_length=64)
+    unit_id: Id
+    cadre_id: Id
+
+
+class OpenCase(Command):
+    """Record a finding (unless already recorded) and open its rectification case.
+
+    Without a deadline, the policy's default for the kind is counted in working
+    days from today. A long-term case needs at least one milestone.
+    """
+
+    finding_id: Id
+    source: Source
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    category: str | None = Field(default=None, max_length=64)
+    severity: str | None = Field(default=None, max_length=32)
+    unit_id: Id
+    cadre_id: Id
     kind: CaseKind = CaseKind.TIME_LIMITED
-    deadline: date
+    deadline: date | None = None
     target: str = Field(default="", max_length=2_000)
+    milestones: tuple[Milestone, ...] = ()
+    override_duplicate: bool = False  # open even though duplicates.find_duplicate matched
+
+
+class MergeDuplicateFinding(Command):
+    """Merge a new finding into this open case instead of opening another (减负)."""
+
+    finding_id: Id
+    source: Source
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    category: str | None = Field(default=None, max_length=64)
+    severity: str | None = Field(default=None, max_length=32)
+    similarity: str | None = Field(default=None, pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
+
+
+class AssignResponsibility(Command):
+    cadre_id: Id
+    reason: Reason
+
+
+class TransferResponsibility(Command):
+    unit_id: Id
+    cadre_id: Id
+    reason: Reason
+
+
+class SetDeadline(Command):
+    deadline: date
+    reason: Reason
+
+
+class SetTarget(Command):
+    target: str = Field(min_length=1, max_length=2_000)
+
+
+class GrantExtension(Command):
+    """Grant the pending request; ``new_deadline`` defaults to the proposed date."""
+
+    new_deadline: date | None = None
+    comment: str = Field(default="", max_length=2_000)
+
+
+class DenyExtension(Command):
+    reason: Reason
+
+
+class VerifyClosure(Command):
+    comment: str = Field(default="", max_length=2_000)
+
+
+class RejectClosure(Command):
+    reason: Reason
+
+
+class RecordSatisfaction(Command):
+    score_percent: int = Field(ge=0, le=100)
+    respondents: int | None = Field(default=None, ge=1)
+    note: str = Field(default="", max_length=2_000)
+
+
+class ReopenCase(Command):
+    """Without a deadline, the kind's default is counted from today."""
+
+    reason: Reason
+    deadline: date | None = None
+
+
+class WithdrawCase(Command):
+    reason: Reason
+
+
+class RecordAccountability(Command):
+    """``by_decision``: the supervisor decides without a level-4 recommendation."""
+
+    action: AccountabilityAction
+    reason: Reason
+    cadre_id: str | None = Field(default=None, min_length=1, max_length=64)  # default: 责任人
+    by_decision: bool = False
+
+
+class ApplyTolerance(Command):
+    """容错免责, under the same condition as accountability."""
+
+    reason: Reason
+    cadre_id: str | None = Field(default=None, min_length=1, max_length=64)
+    by_decision: bool = False
+
+
+# -- unit ---------------------------------------------------------------------------
+
+
+class SubmitPlan(Command):
+    plan: Text
+    evidence: tuple[Evidence, ...] = ()
+
+
+class ReportProgress(Command):
+    text: Text
+    evidence: tuple[Evidence, ...] = ()
+    percent_complete: int | None = Field(default=None, ge=0, le=100)
+
+
+class ReportMilestone(Command):
+    milestone_id: Id
+    text: Text
+    evidence: tuple[Evidence, ...] = ()
+
+
+class RequestExtension(Command):
+    reason: Reason
+    proposed_deadline: date
+
+
+class RequestClosure(Command):
+    summary: Text
+    evidence: tuple[Evidence, ...] = ()
+
+
+# -- system (the workflow's timers) ---------------------------------------------------
+
+
+class SendReminder(Command):
+    working_days_before: int = Field(ge=0)
+
+
+class RaiseWarning(Command):
+    reason: WarningReason = WarningReason.NEAR_DEADLINE
+    milestone_id: str | None = None
+
+
+class MarkOverdue(Command):
+    pass
+
+
+class Escalate(Command):
+    level: int = Field(ge=1, le=4)
+
+
+class MarkMilestoneDue(Command):
+    milestone_id: Id
+
+
+class RecomputeDeadline(Command):
+    """Recount a provisional deadline after the year's calendar was loaded."""
+
+
+SYSTEM_COMMANDS: tuple[type[Command], ...] = (
+    SendReminder,
+    RaiseWarning,
+    MarkOverdue,
+    Escalate,
+    MarkMilestoneDue,
+    RecomputeDeadline,
+)
+HUMAN_COMMANDS: tuple[type[Command], ...] = (
+    RecordFinding,
+    OpenCase,
+    MergeDuplicateFinding,
+    AssignResponsibility,
+    TransferResponsibility,
+    SetDeadline,
+    SetTarget,
+    GrantExtension,
+    DenyExtension,
+    VerifyClosure,
+    RejectClosure,
+    RecordSatisfaction,
+    ReopenCase,
+    WithdrawCase,
+    RecordAccountability,
+    ApplyTolerance,
+    SubmitPlan,
+    ReportProgress,
+    ReportMilestone,
+    RequestExtension,
+    RequestClosure,
+)

@@ -1,19 +1,64 @@
 """Events: facts in the past tense. Each has a stable type name and a schema version.
 
 The store keeps ``event_type``, ``schema_version`` and ``model_dump(mode="json")``;
-``EVENT_TYPES`` maps a stored type name back to its class.
+``EVENT_TYPES`` maps a stored type name back to its class. Numbers are ``int`` or
+decimal strings, never floats: the store hashes the JSON text, and a float's text
+is not stable across implementations.
+
+Fields added to an event later must have defaults, so old stored events still
+load; a change of meaning needs a new ``schema_version`` and an upcaster.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.vocabulary import CaseKind, Source
+from domain.values import Evidence, Milestone
+from domain.vocabulary import (
+    AccountabilityAction,
+    CaseKind,
+    EscalationLevel,
+    Source,
+    WarningReason,
+)
 
-__all__ = ["EVENT_TYPES", "CaseOpened", "Event", "FindingRecorded", "event_class"]
+__all__ = [
+    "EVENT_TYPES",
+    "AccountabilityRecorded",
+    "CaseClosed",
+    "CaseEscalated",
+    "CaseOpened",
+    "CaseOverdue",
+    "CaseReopened",
+    "CaseWithdrawn",
+    "ClosureRejected",
+    "ClosureRequested",
+    "ClosureVerified",
+    "DeadlineExtended",
+    "DeadlineSet",
+    "DuplicateFindingMerged",
+    "Event",
+    "ExtensionDenied",
+    "ExtensionGranted",
+    "ExtensionRequested",
+    "FindingRecorded",
+    "MilestoneDue",
+    "MilestoneReported",
+    "PlanSubmitted",
+    "ProgressReported",
+    "ReminderSent",
+    "ResponsibilityAssigned",
+    "ResponsibilityTransferred",
+    "SatisfactionRecorded",
+    "TargetSet",
+    "ToleranceApplied",
+    "WarningRaised",
+    "event_class",
+    "event_from_json",
+]
 
 
 class Event(BaseModel):
@@ -23,6 +68,9 @@ class Event(BaseModel):
     schema_version: ClassVar[int] = 1
 
     occurred_at: datetime  # business time: the workflow's clock, not the database's
+
+
+# -- finding and opening ---------------------------------------------------------
 
 
 class FindingRecorded(Event):
@@ -40,6 +88,20 @@ class FindingRecorded(Event):
     cadre_id: str
 
 
+class DuplicateFindingMerged(Event):
+    """减负: another channel found the same problem; it joins this case as one more source."""
+
+    event_type: ClassVar[str] = "DuplicateFindingMerged"
+
+    finding_id: str
+    source: Source
+    title: str
+    description: str = ""
+    category: str | None = None
+    severity: str | None = None
+    similarity: str | None = None  # decimal string, e.g. "0.8125"; None when merged by hand
+
+
 class CaseOpened(Event):
     """整改立项: responsible unit and cadre, kind, deadline and target are set."""
 
@@ -52,9 +114,307 @@ class CaseOpened(Event):
     kind: CaseKind
     deadline: date
     target: str = Field(default="")
+    # Set when the deadline was counted in working days rather than given as a date,
+    # so it can be recounted when a provisional year's calendar arrives.
+    deadline_working_days: int | None = None
+    deadline_counted_from: date | None = None
+    deadline_provisional: bool = False
+    milestones: tuple[Milestone, ...] = ()
+    duplicate_override: bool = False  # the supervisor opened it despite a likely duplicate
 
 
-EVENT_TYPES: dict[str, type[Event]] = {cls.event_type: cls for cls in (FindingRecorded, CaseOpened)}
+# -- responsibility, deadline, target ----------------------------------------------
+
+
+class ResponsibilityAssigned(Event):
+    """A new responsible cadre (责任人) within the same unit."""
+
+    event_type: ClassVar[str] = "ResponsibilityAssigned"
+
+    cadre_id: str
+    previous_cadre_id: str
+    reason: str
+
+
+class ResponsibilityTransferred(Event):
+    """The case moves to another responsible unit and cadre."""
+
+    event_type: ClassVar[str] = "ResponsibilityTransferred"
+
+    unit_id: str
+    cadre_id: str
+    previous_unit_id: str
+    previous_cadre_id: str
+    reason: str
+
+
+class DeadlineSet(Event):
+    """The deadline is corrected by a supervisor or recounted on a newly loaded calendar.
+
+    Unlike an extension it moves the *original* deadline the archive judges by.
+    """
+
+    event_type: ClassVar[str] = "DeadlineSet"
+
+    deadline: date
+    previous_deadline: date
+    reason: str
+    deadline_working_days: int | None = None
+    deadline_counted_from: date | None = None
+    deadline_provisional: bool = False
+
+
+class DeadlineExtended(Event):
+    """The effect of a granted extension on the deadline (timers follow this)."""
+
+    event_type: ClassVar[str] = "DeadlineExtended"
+
+    deadline: date
+    previous_deadline: date
+    request_number: int
+
+
+class TargetSet(Event):
+    """整改目标 changed by a supervisor."""
+
+    event_type: ClassVar[str] = "TargetSet"
+
+    target: str
+
+
+# -- the unit's work ---------------------------------------------------------------
+
+
+class PlanSubmitted(Event):
+    """整改方案."""
+
+    event_type: ClassVar[str] = "PlanSubmitted"
+
+    plan: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+class ProgressReported(Event):
+    """进展 with 佐证材料."""
+
+    event_type: ClassVar[str] = "ProgressReported"
+
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+    percent_complete: int | None = None
+
+
+class MilestoneDue(Event):
+    """A long-term case's milestone reached its due date."""
+
+    event_type: ClassVar[str] = "MilestoneDue"
+
+    milestone_id: str
+    due: date
+
+
+class MilestoneReported(Event):
+    """The unit reports a milestone done, with evidence."""
+
+    event_type: ClassVar[str] = "MilestoneReported"
+
+    milestone_id: str
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+# -- system: reminders, lights, escalation -------------------------------------------
+
+
+class ReminderSent(Event):
+    """A reminder so many working days before the deadline."""
+
+    event_type: ClassVar[str] = "ReminderSent"
+
+    deadline: date
+    working_days_before: int
+
+
+class WarningRaised(Event):
+    """黄灯: close to the deadline or behind a milestone."""
+
+    event_type: ClassVar[str] = "WarningRaised"
+
+    reason: WarningReason
+    deadline: date
+    milestone_id: str | None = None
+
+
+class CaseOverdue(Event):
+    """红灯: the deadline has passed without closure."""
+
+    event_type: ClassVar[str] = "CaseOverdue"
+
+    deadline: date
+
+
+class CaseEscalated(Event):
+    """One rung of the escalation ladder (1 催办 … 4 问责建议)."""
+
+    event_type: ClassVar[str] = "CaseEscalated"
+
+    level: EscalationLevel
+    deadline: date
+    working_days_overdue: int
+
+
+# -- extensions ----------------------------------------------------------------------
+
+
+class ExtensionRequested(Event):
+    """延期申请."""
+
+    event_type: ClassVar[str] = "ExtensionRequested"
+
+    request_number: int  # 1, 2, … within the case
+    reason: str
+    proposed_deadline: date
+    current_deadline: date
+
+
+class ExtensionGranted(Event):
+    event_type: ClassVar[str] = "ExtensionGranted"
+
+    request_number: int
+    new_deadline: date
+    comment: str = ""
+
+
+class ExtensionDenied(Event):
+    event_type: ClassVar[str] = "ExtensionDenied"
+
+    request_number: int
+    reason: str
+
+
+# -- closure and after -----------------------------------------------------------------
+
+
+class ClosureRequested(Event):
+    """申请销号."""
+
+    event_type: ClassVar[str] = "ClosureRequested"
+
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+class ClosureVerified(Event):
+    """验收通过; always followed by ``CaseClosed``."""
+
+    event_type: ClassVar[str] = "ClosureVerified"
+
+    comment: str = ""
+
+
+class ClosureRejected(Event):
+    """退回: back to work, the deadline unchanged."""
+
+    event_type: ClassVar[str] = "ClosureRejected"
+
+    reason: str
+
+
+class CaseClosed(Event):
+    """销号."""
+
+    event_type: ClassVar[str] = "CaseClosed"
+
+    deadline: date  # the deadline in force at closure
+    original_deadline: date  # the deadline before any extension
+
+
+class SatisfactionRecorded(Event):
+    """群众满意度回访."""
+
+    event_type: ClassVar[str] = "SatisfactionRecorded"
+
+    score_percent: int  # 0–100
+    respondents: int | None = None
+    note: str = ""
+
+
+class CaseReopened(Event):
+    """回头看: the problem came back within the look-back window."""
+
+    event_type: ClassVar[str] = "CaseReopened"
+
+    reason: str
+    deadline: date
+    deadline_working_days: int | None = None
+    deadline_counted_from: date | None = None
+    deadline_provisional: bool = False
+
+
+class CaseWithdrawn(Event):
+    """撤销: the finding proved wrong; the history stays, the archive drops it."""
+
+    event_type: ClassVar[str] = "CaseWithdrawn"
+
+    reason: str
+
+
+class AccountabilityRecorded(Event):
+    """问责 decided by a supervisor."""
+
+    event_type: ClassVar[str] = "AccountabilityRecorded"
+
+    cadre_id: str
+    action: AccountabilityAction
+    reason: str
+    escalation_level: int  # the highest level reached when decided (0 = none)
+    by_decision: bool = False  # decided without a level-4 recommendation
+
+
+class ToleranceApplied(Event):
+    """容错免责: an exemption from accountability, with its reason."""
+
+    event_type: ClassVar[str] = "ToleranceApplied"
+
+    cadre_id: str
+    reason: str
+    escalation_level: int
+    by_decision: bool = False
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.event_type: cls
+    for cls in (
+        FindingRecorded,
+        DuplicateFindingMerged,
+        CaseOpened,
+        ResponsibilityAssigned,
+        ResponsibilityTransferred,
+        DeadlineSet,
+        DeadlineExtended,
+        TargetSet,
+        PlanSubmitted,
+        ProgressReported,
+        MilestoneDue,
+        MilestoneReported,
+        ReminderSent,
+        WarningRaised,
+        CaseOverdue,
+        CaseEscalated,
+        ExtensionRequested,
+        ExtensionGranted,
+        ExtensionDenied,
+        ClosureRequested,
+        ClosureVerified,
+        ClosureRejected,
+        CaseClosed,
+        SatisfactionRecorded,
+        CaseReopened,
+        CaseWithdrawn,
+        AccountabilityRecorded,
+        ToleranceApplied,
+    )
+}
 
 
 def event_class(event_type: str) -> type[Event]:
@@ -62,3 +422,13 @@ def event_class(event_type: str) -> type[Event]:
         return EVENT_TYPES[event_type]
     except KeyError:
         raise KeyError(f"unknown event type {event_type!r}") from None
+
+
+def event_from_json(event_type: str, schema_version: int, data: dict[str, Any]) -> Event:
+    """Load a stored event. Only schema version 1 exists so far; later versions upcast here."""
+    cls = event_class(event_type)
+    if schema_version != cls.schema_version:
+        raise ValueError(
+            f"{event_type} schema version {schema_version} is not {cls.schema_version}"
+        )
+    return cls.model_validate(data)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Actor", "CaseKind", "CaseStatus", "Role", "Source"]
+__all__ = [
+    "AccountabilityAction",
+    "Actor",
+    "CaseKind",
+    "CaseStatus",
+    "EscalationLevel",
+    "Role",
+    "Source",
+    "TrafficLight",
+    "WarningReason",
+]
 
 
 class Role(StrEnum):
@@ -38,8 +48,34 @@ class CaseKind(StrEnum):
 class CaseStatus(StrEnum):
     RECORDED = "recorded"  # finding recorded, case not yet opened
     OPEN = "open"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
+    CLOSURE_PENDING = "closure_pending"  # 申请销号, waiting for the supervisor's 验收
+    CLOSED = "closed"  # 销号
+    WITHDRAWN = "withdrawn"  # 撤销
+
+
+class TrafficLight(StrEnum):
+    GREEN = "green"  # on track
+    YELLOW = "yellow"  # close to the deadline or behind its milestones
+    RED = "red"  # overdue
+    GREY = "grey"  # closed or withdrawn
+
+
+class WarningReason(StrEnum):
+    NEAR_DEADLINE = "near_deadline"
+    BEHIND_MILESTONE = "behind_milestone"
+
+
+class EscalationLevel(IntEnum):
+    URGE = 1  # 催办
+    FORMAL_SUPERVISION = 2  # 督办
+    LISTED_SUPERVISION = 3  # 挂牌督办
+    ACCOUNTABILITY_RECOMMENDED = 4  # 问责建议: waits for a human decision
+
+
+class AccountabilityAction(StrEnum):
+    ADMONISHMENT_TALK = "admonishment_talk"  # 诫勉谈话
+    REASSIGNMENT = "reassignment"  # 调整岗位
+    DEMOTION_OR_REMOVAL = "demotion_or_removal"  # 降职免职
 
 
 class Actor(BaseModel):

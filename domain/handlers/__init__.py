@@ -1,0 +1,1 @@
+"""The handlers behind ``decide``, one module per part of a case's life."""
