@@ -15,6 +15,8 @@ import structlog
 
 __all__ = ["configure_logging"]
 
+NOISY_LIBRARIES = ("pgserver", "alembic", "httpx", "httpcore")
+
 
 def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
@@ -48,3 +50,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries that narrate routine steps at INFO; their warnings still show.
+    if level != "DEBUG":
+        for name in NOISY_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.WARNING)

