@@ -23,9 +23,9 @@ def server_url(tmp_root: Path) -> Iterator[str]:
     if configured:
         yield configured
         return
-    import pgserver
+    from pgserver.postgres_server import get_server
 
-    server = pgserver.get_server(tmp_root / "pgdata", cleanup_mode="stop")
+    server = get_server(tmp_root / "pgdata", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:

@@ -58,6 +58,7 @@ async def test_opening_a_case_appends_finding_and_case_events_once(
     stored = event_store.read_stream(workflow_id)
     assert [(e.version, e.type) for e in stored] == [(1, "FindingRecorded"), (2, "CaseOpened")]
     assert stored[0].data["title"] == "污水处理厂超标排放"
+    assert state.deadline is not None
     assert stored[1].data["deadline"] == state.deadline.isoformat()
     assert stored[0].metadata == {
         "actor": "sup-1",

@@ -1,0 +1,54 @@
+"""Logging: JSON lines off a terminal, with the bound request, case and workflow ids."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import structlog
+
+from cli.logs import configure_logging
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_off_a_terminal_each_line_is_json_with_the_bound_ids() -> None:
+    out = io.StringIO()
+    configure_logging("INFO", "auto", out)
+    structlog.contextvars.bind_contextvars(request_id="r-1", case_id="c-1", workflow_id="case-c-1")
+    try:
+        structlog.get_logger("t").info("events_appended", count=2, title="整改")
+        logging.getLogger("uvicorn.error").warning("stdlib too")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines[0]["event"] == "events_appended"
+    assert lines[0]["title"] == "整改"
+    assert (lines[0]["request_id"], lines[0]["case_id"], lines[0]["workflow_id"]) == (
+        "r-1",
+        "c-1",
+        "case-c-1",
+    )
+    assert lines[1]["event"] == "stdlib too"
+    assert lines[1]["request_id"] == "r-1"
+
+
+def test_on_a_terminal_output_is_for_people_not_json() -> None:
+    out = _Terminal()
+    configure_logging("INFO", "auto", out)
+    structlog.get_logger("t").info("hello", case_id="c-2")
+    text = out.getvalue()
+    assert "hello" in text
+    assert "c-2" in text
+    assert not text.lstrip().startswith("{")
+
+
+def test_below_the_level_nothing_is_written() -> None:
+    out = io.StringIO()
+    configure_logging("WARNING", "json", out)
+    structlog.get_logger("t").info("quiet")
+    assert out.getvalue() == ""
