@@ -22,7 +22,7 @@ any of them. Example::
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -155,6 +155,10 @@ class Policy(BaseModel):
         if now.tzinfo is None:
             return now.date()
         return now.astimezone(timezone(timedelta(hours=self.utc_offset_hours))).date()
+
+    def start_of(self, day: date) -> datetime:
+        """The first moment of a business date, as an aware datetime (for timers)."""
+        return datetime.combine(day, time(), timezone(timedelta(hours=self.utc_offset_hours)))
 
     def default_deadline(self, kind: CaseKind, start: date) -> CountedDate:
         return self.working_calendar().add_working_days(start, self.deadlines.working_days(kind))

@@ -136,6 +136,17 @@ class WorkingCalendar:
                 remaining -= 1
         return CountedDate(day, provisional)
 
+    def subtract_working_days(self, end: date, count: int) -> date:
+        """The latest day from which ``(day, end]`` holds ``count`` working days."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        day, remaining = end, count
+        while remaining:
+            if self.is_working_day(day):
+                remaining -= 1
+            day -= timedelta(days=1)
+        return day
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
         if end < start:
