@@ -1,0 +1,163 @@
+"""Properties over many generated histories (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.case import decide, evolve, fold
+from domain.commands import (
+    ApplyTolerance,
+    AssignResponsibility,
+    Command,
+    DenyExtension,
+    Escalate,
+    GrantExtension,
+    MarkMilestoneDue,
+    MarkOverdue,
+    RaiseWarning,
+    RecordAccountability,
+    RecordSatisfaction,
+    RejectClosure,
+    ReopenCase,
+    ReportMilestone,
+    ReportProgress,
+    RequestClosure,
+    RequestExtension,
+    SendReminder,
+    SetDeadline,
+    SubmitPlan,
+    TransferResponsibility,
+    VerifyClosure,
+    WithdrawCase,
+)
+from domain.errors import DomainError
+from domain.events import Event, event_from_json
+from domain.schedule import planned_steps
+from domain.traffic_light import traffic_light
+from domain.values import Milestone
+from domain.vocabulary import AccountabilityAction, CaseKind, TrafficLight, WarningReason
+
+from .builders import INSPECTOR, NOW, OTHER_UNIT, SUPERVISOR, SYSTEM, UNIT, open_case
+
+_SEVERITY = {TrafficLight.GREEN: 0, TrafficLight.YELLOW: 1, TrafficLight.RED: 2}
+
+actors = st.sampled_from([SUPERVISOR, UNIT, OTHER_UNIT, INSPECTOR, SYSTEM])
+days = st.integers(min_value=1, max_value=400)
+
+
+def _commands(draw: st.DrawFn) -> Command:
+    actor = draw(actors)
+    later = NOW.date() + timedelta(days=draw(days))
+    options: list[Command] = [
+        SubmitPlan(actor=actor, plan="方案"),
+        ReportProgress(actor=actor, text="进展"),
+        ReportMilestone(actor=actor, milestone_id="m1", text="节点"),
+        RequestExtension(actor=actor, reason="r", proposed_deadline=later),
+        GrantExtension(actor=actor),
+        DenyExtension(actor=actor, reason="r"),
+        RequestClosure(actor=actor, summary="s"),
+        VerifyClosure(actor=actor),
+        RejectClosure(actor=actor, reason="r"),
+        RecordSatisfaction(actor=actor, score_percent=draw(st.integers(0, 100))),
+        ReopenCase(actor=actor, reason="r"),
+        WithdrawCase(actor=actor, reason="r"),
+        AssignResponsibility(actor=actor, cadre_id=draw(st.sampled_from(["c1", "c2"])), reason="r"),
+        TransferResponsibility(actor=actor, unit_id="unit-b", cadre_id="c3", reason="r"),
+        SetDeadline(actor=actor, deadline=later, reason="r"),
+        RecordAccountability(
+            actor=actor,
+            action=AccountabilityAction.REASSIGNMENT,
+            reason="r",
+            by_decision=draw(st.booleans()),
+        ),
+        ApplyTolerance(actor=actor, reason="r", by_decision=draw(st.booleans())),
+        SendReminder(actor=actor, working_days_before=draw(st.sampled_from([1, 3, 5]))),
+        RaiseWarning(actor=actor),
+        RaiseWarning(actor=actor, reason=WarningReason.BEHIND_MILESTONE, milestone_id="m1"),
+        MarkOverdue(actor=actor),
+        Escalate(actor=actor, level=draw(st.integers(1, 4))),
+        MarkMilestoneDue(actor=actor, milestone_id="m1"),
+    ]
+    return draw(st.sampled_from(options))
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[tuple[int, Command]]:
+    steps = draw(st.integers(min_value=0, max_value=25))
+    return [(draw(st.integers(0, 20)), _commands(draw)) for _ in range(steps)]
+
+
+@st.composite
+def opening(draw: st.DrawFn) -> Command:
+    kind = draw(st.sampled_from(list(CaseKind)))
+    if kind is CaseKind.LONG_TERM:
+        deadline = NOW.date() + timedelta(days=draw(st.integers(30, 400)))
+        due = NOW.date() + timedelta(days=draw(st.integers(1, 29)))
+        return open_case(
+            kind=kind,
+            deadline=deadline,
+            milestones=(Milestone(milestone_id="m1", title="节点", due=due),),
+        )
+    deadline = draw(st.one_of(st.none(), days.map(lambda d: NOW.date() + timedelta(days=d))))
+    return open_case(kind=kind, deadline=deadline)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(opening(), histories())
+def test_the_fold_of_decide_outputs_never_raises(
+    open_cmd: Command, steps: list[tuple[int, Command]]
+) -> None:
+    now = NOW
+    events: list[Event] = list(decide(None, open_cmd, now))
+    state = fold(events)
+    for gap, command in steps:
+        now += timedelta(days=gap)
+        try:
+            new = decide(state, command, now)
+        except DomainError as refused:
+            assert refused.code
+            assert refused.message_zh
+            assert refused.message_en
+            continue
+        for event in new:
+            state = evolve(state, event)
+            data = event.model_dump(mode="json")
+            assert event_from_json(event.event_type, event.schema_version, data) == event
+        events.extend(new)
+    assert fold(events) == state
+    assert state is not None
+    assert state.version == len(events)
+
+
+@settings(max_examples=150, deadline=None)
+@given(opening(), st.integers(0, 500), st.integers(0, 500))
+def test_the_traffic_light_never_improves_with_time_alone(
+    open_cmd: Command, first: int, second: int
+) -> None:
+    state = fold(decide(None, open_cmd, NOW))
+    earlier, later = sorted((first, second))
+    a = traffic_light(state, NOW + timedelta(days=earlier))
+    b = traffic_light(state, NOW + timedelta(days=later))
+    assert _SEVERITY[a] <= _SEVERITY[b]
+
+
+@settings(max_examples=60, deadline=None)
+@given(opening())
+def test_every_planned_step_is_accepted_on_its_date(open_cmd: Command) -> None:
+    events = decide(None, open_cmd, NOW)
+    state = fold(events)
+    now: datetime = NOW
+    for _ in range(40):
+        steps = planned_steps(state)
+        if not steps:
+            break
+        step = steps[0]
+        now = max(now, datetime.combine(step.due, now.timetz()).replace(hour=0, minute=0))
+        for event in decide(state, step.command, now):
+            state = evolve(state, event)
+    assert state is not None
+    assert planned_steps(state) == ()
+    assert state.escalation_level == 4
