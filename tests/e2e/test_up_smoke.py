@@ -19,10 +19,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+
+from store.engine import make_engine
+from tests.postgres import fresh_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BOOT_TIMEOUT_S = 120
+_FINDING = {
+    "title": "城区黑臭水体整治滞后",
+    "source": "inspection",
+    "unit_id": "city-water",
+    "cadre_id": "cadre-9",
+    "deadline": (date.today() + timedelta(days=90)).isoformat(),
+}
 
 
 def _free_port() -> int:
@@ -54,10 +65,10 @@ def _zhenggai(*args: str) -> list[str]:
 
 
 @contextmanager
-def running_up(data_dir: Path, ports: dict[str, str]) -> Iterator[str]:
+def running_up(data_dir: Path, ports: dict[str, str], **env: str) -> Iterator[str]:
     process = subprocess.Popen(
         _zhenggai("up", "--data-dir", str(data_dir)),
-        env=_env(**ports),
+        env=_env(**ports, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -90,15 +101,8 @@ def running_up(data_dir: Path, ports: dict[str, str]) -> Iterator[str]:
 def test_up_keeps_cases_across_a_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     ports = _ports()
-    finding = {
-        "title": "城区黑臭水体整治滞后",
-        "source": "inspection",
-        "unit_id": "city-water",
-        "cadre_id": "cadre-9",
-        "deadline": (date.today() + timedelta(days=90)).isoformat(),
-    }
     with running_up(data_dir, ports) as base:
-        created = httpx.post(f"{base}/api/v1/findings", json=finding, timeout=30)
+        created = httpx.post(f"{base}/api/v1/findings", json=_FINDING, timeout=30)
         assert created.status_code == 201, created.text
         case = created.json()
     assert (data_dir / "temporal.sqlite").is_file()
@@ -110,6 +114,27 @@ def test_up_keeps_cases_across_a_restart(tmp_path: Path) -> None:
         # The workflow survived the restart in Temporal's SQLite file too.
         health = httpx.get(f"{base}/health", timeout=10).json()
         assert health["temporal"]["ok"] is True
+
+
+def test_up_uses_the_database_at_database_url_instead_of_starting_one(
+    tmp_path: Path, pg_server: str
+) -> None:
+    with fresh_database(pg_server, migrate=False) as url:
+        with running_up(tmp_path / "data", _ports(), DATABASE_URL=url) as base:
+            created = httpx.post(f"{base}/api/v1/findings", json=_FINDING, timeout=30)
+            assert created.status_code == 201, created.text
+        assert not (tmp_path / "data" / "pg").exists()
+        engine = make_engine(url, pool_size=1)
+        try:
+            with engine.connect() as conn:
+                stream = f"case-{created.json()['case_id']}"
+                types = conn.execute(
+                    text("SELECT type FROM events WHERE stream_id = :s ORDER BY version"),
+                    {"s": stream},
+                ).scalars()
+                assert list(types) == ["FindingRecorded", "CaseOpened"]
+        finally:
+            engine.dispose()
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
