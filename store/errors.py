@@ -64,7 +64,12 @@ class ProjectionBusy(StoreError):
 
 
 class SealError(StoreError):
-    pass
+    """``reason``: ``key`` (the key is unusable or is not the one that signed
+    the seals) or ``log_changed`` (the log no longer matches the last seal)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class DatabaseUnreachable(StoreError):

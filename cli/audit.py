@@ -1,0 +1,251 @@
+"""`zhenggai audit`: seal the event log, verify it, export the seals.
+
+    zhenggai audit seal                  sign a Merkle root over every finished event
+    zhenggai audit verify [--stream ID]  recompute chains and seals; exit 1 on any problem
+    zhenggai audit export-seals [--output FILE]   JSON Lines for an inspector to keep
+
+DATABASE_URL and ZHENGGAI_AUDIT_KEY come from ``Settings``. Bad input (no
+URL, no key, an unreachable or unmigrated database) is one line on stderr
+and exit code 2; a log that does not verify is exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from cli.settings import Settings
+from store.engine import check_reachable, make_engine
+from store.errors import DatabaseUnreachable, SealError
+from store.seals import export_seals, seal_log
+from store.verify import Problem, VerifyReport, verify_log
+
+__all__ = ["audit_app"]
+
+audit_app = typer.Typer(
+    name="audit",
+    help="审计：封存、核验事件日志，导出封存记录 / seal and verify the event log.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "settings_invalid": ("配置无效：{reason}", "invalid settings: {reason}"),
+    "no_database_url": (
+        "未设置 DATABASE_URL：请设置 DATABASE_URL=postgresql://用户@主机:5432/库名",
+        "DATABASE_URL is not set: export DATABASE_URL=postgresql://user@host:5432/db",
+    ),
+    "no_key": (
+        "未设置审计密钥：请设置 ZHENGGAI_AUDIT_KEY（至少 16 字节，不要存入数据库）",
+        "no audit key: set ZHENGGAI_AUDIT_KEY (16 bytes or more, never kept in the database)",
+    ),
+    "unreachable": ("无法连接数据库：{reason}", "cannot reach the database: {reason}"),
+    "database_error": (
+        "数据库出错（是否已执行 `zhenggai migrate`？）：{reason}",
+        "database error (has `zhenggai migrate` been run?): {reason}",
+    ),
+    "bad_key": ("审计密钥不可用：{reason}", "unusable audit key: {reason}"),
+    "log_changed": (
+        "日志与上一次封存不符，未封存：请运行 `zhenggai audit verify`",
+        "the log no longer matches the last seal, nothing sealed: run `zhenggai audit verify`",
+    ),
+    "sealed": (
+        "已封存 #{seq}：共 {count} 个事件（截至位置 {position}），Merkle 根 {root}",
+        "sealed #{seq}: {count} events (up to position {position}), Merkle root {root}",
+    ),
+    "nothing_new": (
+        "没有新事件，最近的封存仍是 #{seq}（{count} 个事件）",
+        "no new events; the latest seal is still #{seq} ({count} events)",
+    ),
+    "verified": (
+        "核验通过：{events} 个事件，{streams} 个流，{seals} 个封存，均无问题",
+        "verified: {events} events, {streams} streams, {seals} seals, nothing wrong",
+    ),
+    "problems": (
+        "发现 {count} 处问题（核验了 {events} 个事件、{seals} 个封存）；第一处：",
+        "{count} problems found ({events} events, {seals} seals checked); the first:",
+    ),
+    "exported": ("已导出 {count} 个封存到 {path}", "exported {count} seals to {path}"),
+}
+
+_PROBLEMS: dict[str, tuple[str, str]] = {
+    "hash": (
+        "流 {stream} 版本 {version}：内容与存储的哈希不符（事件被改动）；"
+        "重新计算 {expected}，存储 {found}",
+        "stream {stream} version {version}: the content no longer gives the stored hash "
+        "(the event was altered); recomputed {expected}, stored {found}",
+    ),
+    "link": (
+        "流 {stream} 版本 {version}：previous_hash 不是上一版本的哈希；"
+        "应为 {expected}，实为 {found}",
+        "stream {stream} version {version}: previous_hash is not the previous version's hash; "
+        "expected {expected}, found {found}",
+    ),
+    "version": (
+        "流 {stream}：版本不连续，应为 {expected}，实为 {found}（事件缺失或被插入）",
+        "stream {stream}: versions break, expected {expected}, found {found} "
+        "(an event is missing or was inserted)",
+    ),
+    "head": (
+        "流 {stream}：streams 表的头部与最后一个事件不符；应为 {expected}，实为 {found}",
+        "stream {stream}: the streams row does not match its last event; "
+        "expected {expected}, found {found}",
+    ),
+    "stream_row": (
+        "流 {stream}：streams 表与事件不一致（缺少 {expected}）",
+        "stream {stream}: the streams row and the events disagree (no {expected})",
+    ),
+    "seal_signature": (
+        "封存 #{seal}：签名无法用此密钥验证（封存所用密钥 {found}）",
+        "seal #{seal}: the signature does not verify with this key (sealed with key {found})",
+    ),
+    "seal_chain": (
+        "封存 #{seal}：未链接到上一个封存；应为 {expected}，实为 {found}",
+        "seal #{seal}: does not chain to the seal before it; expected {expected}, found {found}",
+    ),
+    "seal_root": (
+        "封存 #{seal}：事件与封存不符；封存时 {expected}，现在 {found}",
+        "seal #{seal}: the events no longer match the seal; sealed {expected}, now {found}",
+    ),
+}
+
+
+def _say(key: str, language: str, **values: object) -> str:
+    zh, en = _TEXT[key]
+    return (en if language == "en" else zh).format(**values)
+
+
+def describe(problem: Problem, language: str) -> str:
+    zh, en = _PROBLEMS[problem.code]
+    return (en if language == "en" else zh).format(
+        stream=problem.stream_id,
+        version=problem.version,
+        seal=problem.seal_seq,
+        expected=problem.expected,
+        found=problem.found,
+    )
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"zhenggai: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(_say("settings_invalid", "zh-CN", reason=reasons))
+
+
+def _key(settings: Settings) -> bytes:
+    if settings.audit_key is None or not settings.audit_key.get_secret_value():
+        _fail(_say("no_key", settings.language))
+    return settings.audit_key.get_secret_value().encode("utf-8")
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return (str(orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Engine]:
+    if not settings.database_url:
+        _fail(_say("no_database_url", settings.language))
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        check_reachable(engine)
+        yield engine
+    except DatabaseUnreachable as exc:
+        _fail(_say("unreachable", settings.language, reason=exc))
+    except DBAPIError as exc:
+        _fail(_say("database_error", settings.language, reason=_first_line(exc)))
+    finally:
+        engine.dispose()
+
+
+@audit_app.command()
+def seal() -> None:
+    """Seal every finished event: a Merkle root signed with ZHENGGAI_AUDIT_KEY, chained to
+    the seal before."""
+    settings = _settings()
+    key = _key(settings)
+    lang = settings.language
+    with _database(settings) as engine:
+        try:
+            outcome = seal_log(engine, key)
+        except SealError as exc:
+            if exc.reason == "log_changed":
+                _fail(_say("log_changed", lang), code=1)
+            _fail(_say("bad_key", lang, reason=exc))
+    made = outcome.seal
+    if made is None:  # pragma: no cover - seal_log always returns a seal
+        return
+    values = {
+        "seq": made.seq,
+        "count": made.event_count,
+        "position": made.up_to_position,
+        "root": made.merkle_root.hex(),
+    }
+    typer.echo(_say("sealed" if outcome.created else "nothing_new", lang, **values))
+
+
+@audit_app.command()
+def verify(
+    stream: Annotated[
+        str | None, typer.Option("--stream", help="Check only this stream's chain.")
+    ] = None,
+) -> None:
+    """Recompute every hash chain and seal; report the first broken link; exit 1 if any."""
+    settings = _settings()
+    key = _key(settings)
+    lang = settings.language
+    with _database(settings) as engine:
+        report = verify_log(engine, key, stream_id=stream)
+    _print_report(report, lang)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: VerifyReport, lang: str) -> None:
+    counts = {"events": report.events, "streams": report.streams, "seals": report.seals}
+    if report.ok:
+        typer.echo(_say("verified", lang, **counts))
+        return
+    typer.echo(_say("problems", lang, count=report.problem_count, **counts))
+    for problem in report.problems[:20]:
+        typer.echo("  " + describe(problem, lang))
+
+
+@audit_app.command("export-seals")
+def export_seals_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write every seal as JSON Lines, to keep outside the system."""
+    settings = _settings()
+    with _database(settings) as engine:
+        seals = export_seals(engine)
+    lines = "".join(json.dumps(s, sort_keys=True) + "\n" for s in seals)
+    if output is None:
+        typer.echo(lines, nl=False)
+        return
+    try:
+        output.write_text(lines, encoding="utf-8")
+    except OSError as exc:
+        _fail(str(exc))
+    typer.echo(_say("exported", settings.language, count=len(seals), path=output), err=True)

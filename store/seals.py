@@ -1,0 +1,236 @@
+"""Seals: signed Merkle roots over the whole log, chained to each other.
+
+A seal covers every event up to a bound in (tx_id, position) order; the bound
+is the last event below the snapshot's xmin, so no event can ever be added
+inside a sealed prefix. It stores the RFC 6962 root over the events' leaves
+(``store.merkle.event_leaf``), the count, the previous seal's signature and
+
+    signature = HMAC-SHA256(key, b"zhenggai-seal-v1\\n" + canonical JSON of the other fields)
+
+The key comes from settings (``ZHENGGAI_AUDIT_KEY``) and is never stored in
+the database, so someone with database rights who rewrites events (and their
+hashes) cannot make matching seals. An inspector keeps ``export_seals``'
+output outside the system and can compare it with the database later.
+
+Sealing first checks that the log still matches the previous seal: a seal is
+never laid over a log that was altered since.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from store.canonical import format_timestamp
+from store.errors import SealError
+from store.merkle import MerkleAccumulator, event_leaf
+from store.reading import Checkpoint
+
+__all__ = [
+    "MIN_KEY_BYTES",
+    "Seal",
+    "SealOutcome",
+    "export_seals",
+    "key_id",
+    "load_seals",
+    "seal_log",
+    "sign",
+]
+
+MIN_KEY_BYTES = 16
+_DOMAIN = b"zhenggai-seal-v1\n"
+_ZERO = bytes(32)
+
+
+def _check_key(key: bytes) -> None:
+    if len(key) < MIN_KEY_BYTES:
+        raise SealError(f"the audit key must have at least {MIN_KEY_BYTES} bytes", "key")
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of the key (not the key, not a plain hash of it)."""
+    return hmac.new(key, b"zhenggai audit key id", hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    seq: int
+    sealed_at: datetime
+    up_to_tx_id: int
+    up_to_position: int
+    event_count: int
+    merkle_root: bytes
+    previous_signature: bytes
+    key_id: str
+    signature: bytes
+
+    @property
+    def bound(self) -> Checkpoint:
+        return Checkpoint(self.up_to_tx_id, self.up_to_position)
+
+    def message(self) -> bytes:
+        body = {
+            "seq": self.seq,
+            "sealed_at": format_timestamp(self.sealed_at),
+            "up_to_tx_id": self.up_to_tx_id,
+            "up_to_position": self.up_to_position,
+            "event_count": self.event_count,
+            "merkle_root": self.merkle_root.hex(),
+            "previous_signature": self.previous_signature.hex(),
+            "key_id": self.key_id,
+        }
+        return _DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def signed_by(self, key: bytes) -> bool:
+        return hmac.compare_digest(sign(key, self), self.signature)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "sealed_at": format_timestamp(self.sealed_at),
+            "up_to_tx_id": self.up_to_tx_id,
+            "up_to_position": self.up_to_position,
+            "event_count": self.event_count,
+            "merkle_root": self.merkle_root.hex(),
+            "previous_signature": self.previous_signature.hex(),
+            "key_id": self.key_id,
+            "signature": self.signature.hex(),
+        }
+
+
+def sign(key: bytes, seal: Seal) -> bytes:
+    return hmac.new(key, seal.message(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class SealOutcome:
+    seal: Seal | None  # the new seal, or the latest one when nothing was new
+    created: bool
+
+
+_SEAL_COLUMNS = (
+    "seq, sealed_at, up_to_tx_id::text::bigint, up_to_position, event_count, "
+    "merkle_root, previous_signature, key_id, signature"
+)
+
+
+def load_seals(conn: Connection) -> list[Seal]:
+    rows = conn.execute(text(f"SELECT {_SEAL_COLUMNS} FROM seals ORDER BY seq"))  # noqa: S608
+    return [
+        Seal(
+            seq=int(r[0]),
+            sealed_at=r[1],
+            up_to_tx_id=int(r[2]),
+            up_to_position=int(r[3]),
+            event_count=int(r[4]),
+            merkle_root=bytes(r[5]),
+            previous_signature=bytes(r[6]),
+            key_id=str(r[7]),
+            signature=bytes(r[8]),
+        )
+        for r in rows
+    ]
+
+
+def iter_leaves(conn: Connection, up_to: Checkpoint) -> Iterator[tuple[int, int, bytes]]:
+    """(tx_id, position, hash) of every event up to ``up_to``, in log order."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor(name="zg_leaves") as cursor:
+        cursor.itersize = 20_000
+        cursor.execute(
+            "SELECT tx_id::text::bigint, position, hash FROM events "
+            "WHERE (tx_id, position) <= (%s::text::xid8, %s) ORDER BY tx_id, position",
+            (str(up_to.tx_id), up_to.position),
+        )
+        yield from cursor
+
+
+def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> SealOutcome:
+    """Seal every finished event; nothing is written when no event is new."""
+    _check_key(key)
+    with engine.begin() as conn:
+        conn.execute(text("LOCK TABLE seals IN EXCLUSIVE MODE"))  # one sealer at a time
+        seals = load_seals(conn)
+        previous = seals[-1] if seals else None
+        if previous is not None and not previous.signed_by(key):
+            raise SealError(
+                f"seal #{previous.seq} does not verify with this key "
+                f"(sealed with key {previous.key_id}, this is {key_id(key)})",
+                "key",
+            )
+        bound_row = conn.execute(
+            text(
+                "SELECT tx_id::text::bigint, position FROM events "
+                "WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) "
+                "ORDER BY tx_id DESC, position DESC LIMIT 1"
+            )
+        ).first()
+        bound = Checkpoint.START if bound_row is None else Checkpoint(*map(int, bound_row))
+        if previous is not None and bound <= previous.bound:
+            return SealOutcome(previous, created=False)
+        accumulator = MerkleAccumulator()
+        pending = previous  # checked once the scan passes its bound
+        for tx_id, position, event_hash in iter_leaves(conn, bound):
+            if pending is not None and (tx_id, position) > (
+                pending.up_to_tx_id,
+                pending.up_to_position,
+            ):
+                _check_matches(pending, accumulator)
+                pending = None
+            accumulator.add(event_leaf(tx_id, position, bytes(event_hash)))
+        if pending is not None:
+            _check_matches(pending, accumulator)
+        unsigned = Seal(
+            seq=1 if previous is None else previous.seq + 1,
+            sealed_at=now or datetime.now(UTC),
+            up_to_tx_id=bound.tx_id,
+            up_to_position=bound.position,
+            event_count=accumulator.count,
+            merkle_root=accumulator.root(),
+            previous_signature=_ZERO if previous is None else previous.signature,
+            key_id=key_id(key),
+            signature=b"",
+        )
+        seal = dataclasses.replace(unsigned, signature=sign(key, unsigned))
+        conn.execute(
+            text(
+                "INSERT INTO seals (seq, sealed_at, up_to_tx_id, up_to_position, event_count, "
+                "merkle_root, previous_signature, key_id, signature) VALUES (:seq, :sealed_at, "
+                "CAST(:tx AS text)::xid8, :position, :count, :root, :previous, :key_id, :signature)"
+            ),
+            {
+                "seq": seal.seq,
+                "sealed_at": seal.sealed_at,
+                "tx": str(seal.up_to_tx_id),
+                "position": seal.up_to_position,
+                "count": seal.event_count,
+                "root": seal.merkle_root,
+                "previous": seal.previous_signature,
+                "key_id": seal.key_id,
+                "signature": seal.signature,
+            },
+        )
+    return SealOutcome(seal, created=True)
+
+
+def _check_matches(previous: Seal, accumulator: MerkleAccumulator) -> None:
+    if accumulator.count != previous.event_count or accumulator.root() != previous.merkle_root:
+        raise SealError(
+            f"the log no longer matches seal #{previous.seq}; run audit verify, nothing was sealed",
+            "log_changed",
+        )
+
+
+def export_seals(engine: Engine) -> list[dict[str, Any]]:
+    """Every seal as a JSON-ready dict, oldest first (for the inspector to keep)."""
+    with engine.connect() as conn:
+        return [seal.to_json() for seal in load_seals(conn)]
