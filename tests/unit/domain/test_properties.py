@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.archive import Period, RecordedEvent, build_archive
 from domain.case import decide, evolve, fold
 from domain.commands import (
     ApplyTolerance,
@@ -107,7 +108,7 @@ def opening(draw: st.DrawFn) -> Command:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(opening(), histories())
-def test_the_fold_of_decide_outputs_never_raises(
+def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
     open_cmd: Command, steps: list[tuple[int, Command]]
 ) -> None:
     now = NOW
@@ -127,6 +128,10 @@ def test_the_fold_of_decide_outputs_never_raises(
             assert event_from_json(event.event_type, event.schema_version, data) == event
         events.extend(new)
     assert fold(events) == state
+    records = [
+        RecordedEvent(event_id=str(i), stream_id="F-1", event=e) for i, e in enumerate(events)
+    ]
+    build_archive(records, Period(year=NOW.year), now)
     assert all(r.code and r.message_zh and r.message_en for r in refusals)
     assert state is not None
     assert state.version == len(events)
