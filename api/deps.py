@@ -8,11 +8,11 @@ from fastapi import Depends, Request
 
 from api.temporal_gateway import TemporalGateway
 from cli.settings import Settings
-from domain.vocabulary import Actor, Role
+from store.directory import Directory
 from store.event_store import EventStore
 from store.idempotency import IdempotencyKeys
 
-__all__ = ["AppSettings", "CurrentActor", "Idempotency", "Store", "Temporal"]
+__all__ = ["AppSettings", "Idempotency", "Store", "Temporal", "Units"]
 
 
 def _store(request: Request) -> EventStore:
@@ -35,13 +35,13 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _actor() -> Actor:
-    # Until bearer tokens land (issue 6) every caller acts as the development supervisor.
-    return Actor(user_id="dev-supervisor", role=Role.SUPERVISOR, unit_id=None)
+def _directory(request: Request) -> Directory:
+    directory: Directory = request.app.state.directory
+    return directory
 
 
 Store = Annotated[EventStore, Depends(_store)]
 Idempotency = Annotated[IdempotencyKeys, Depends(_keys)]
 Temporal = Annotated[TemporalGateway, Depends(_temporal)]
 AppSettings = Annotated[Settings, Depends(_settings)]
-CurrentActor = Annotated[Actor, Depends(_actor)]
+Units = Annotated[Directory, Depends(_directory)]

@@ -10,7 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.case import CaseState
 from domain.vocabulary import CaseKind, Source
 
-__all__ = ["CaseOut", "EventOut", "FindingIn", "HealthOut", "ServiceHealth"]
+__all__ = [
+    "CadreIn",
+    "CadreOut",
+    "CaseOut",
+    "EventOut",
+    "FindingIn",
+    "HealthOut",
+    "ServiceHealth",
+    "UnitIn",
+    "UnitOut",
+]
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -79,3 +89,46 @@ class HealthOut(BaseModel):
     status: str
     database: ServiceHealth
     temporal: ServiceHealth
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"unit_id": "county-env", "name": "某县生态环境局", "parent_id": "county"}]
+        },
+    )
+
+    unit_id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    parent_id: str | None = Field(default=None, pattern=ID_PATTERN)
+
+
+class UnitOut(BaseModel):
+    unit_id: str
+    name: str
+    parent_id: str | None
+    path: str
+
+
+class CadreIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"cadre_id": "cadre-0042", "name": "王某", "unit_id": "county-env", "post": "局长"}
+            ]
+        },
+    )
+
+    cadre_id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    unit_id: str = Field(pattern=ID_PATTERN)
+    post: str = Field(default="", max_length=100)
+
+
+class CadreOut(BaseModel):
+    cadre_id: str
+    name: str
+    unit_id: str
+    post: str

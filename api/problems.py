@@ -26,9 +26,12 @@ class Problem(Exception):
         code: str,
         message_zh: str,
         message_en: str,
+        *,
+        headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(message_en)
+        self.headers = headers or {}
         self.status = status
         self.code = code
         self.message_zh = message_zh
@@ -55,7 +58,9 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
-    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE)
+    return JSONResponse(
+        body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
+    )
 
 
 def domain_problem(error: DomainError) -> Problem:

@@ -18,6 +18,7 @@ from cli.logs import configure_logging
 from cli.messages import text
 from cli.preflight import UsageProblem, exit_with, require_port
 from cli.settings import Settings
+from cli.tokens import token_app
 
 __all__ = ["app", "main"]
 
@@ -157,6 +158,9 @@ def api(
         log_config=None,  # our structlog setup renders uvicorn's records
         access_log=False,  # the request-id middleware logs each request
     )
+
+
+app.add_typer(token_app, name="token")
 
 
 def _register_optional_commands() -> None:

@@ -8,18 +8,20 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.auth import in_scope, require_roles
 from api.case_view import load_case
-from api.deps import AppSettings, CurrentActor, Idempotency, Store, Temporal
+from api.deps import AppSettings, Idempotency, Store, Temporal, Units
 from api.models import CaseOut, FindingIn
 from api.problems import Problem
 from api.temporal_gateway import TemporalUnavailable
 from domain.case import decide
 from domain.commands import OpenCase
+from domain.vocabulary import Actor, Role
 from store.idempotency import IdempotencyKeyReused, request_fingerprint
 from workflows.case_workflow import RectificationCaseWorkflow
 from workflows.models import CaseWorkflowInput, RequestContext, case_workflow_id
@@ -45,6 +47,8 @@ IdempotencyKey = Annotated[
     response_model=CaseOut,
     summary="Record a finding and open its rectification case",
     responses={
+        401: {"description": "No valid bearer token"},
+        403: {"description": "Only a supervisor records findings"},
         409: {"description": "A case for this finding id already exists"},
         422: {"description": "Invalid input, or Idempotency-Key reused with another body"},
         503: {"description": "Temporal is unreachable"},
@@ -58,9 +62,11 @@ async def record_finding(
     keys: Idempotency,
     temporal: Temporal,
     settings: AppSettings,
-    actor: CurrentActor,
+    directory: Units,
+    actor: Annotated[Actor, Depends(require_roles(Role.SUPERVISOR))],
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
+    await asyncio.to_thread(_check_directory, directory, actor, finding)
     finding_id = finding.finding_id or uuid.uuid4().hex
     replay = False
     if idempotency_key is not None:
@@ -127,3 +133,26 @@ async def record_finding(
         response.headers["Idempotent-Replayed"] = "true"
     log.info("finding_recorded", replay=replay)
     return case
+
+
+def _check_directory(directory: Units, actor: Actor, finding: FindingIn) -> None:
+    """The unit must exist within the supervisor's subtree, the cadre must exist.
+
+    A unit outside the subtree is reported exactly like a missing one.
+    """
+    if directory.unit(finding.unit_id) is None or not in_scope(directory, actor, finding.unit_id):
+        raise Problem(
+            422,
+            "unit_not_found",
+            f"责任单位 {finding.unit_id} 不存在或不在您的管辖范围内",
+            f"unit {finding.unit_id} does not exist within your scope",
+            errors=[{"field": "body.unit_id", "message": "unknown unit"}],
+        )
+    if directory.cadre(finding.cadre_id) is None:
+        raise Problem(
+            422,
+            "cadre_not_found",
+            f"责任人 {finding.cadre_id} 不存在",
+            f"cadre {finding.cadre_id} does not exist",
+            errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
+        )

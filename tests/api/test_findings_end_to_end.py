@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import httpx
@@ -13,26 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from cli.settings import Settings
-from store.event_store import EventStore
 from store.tables import events
-from worker import build_worker
+from tests.api.conftest import Stack
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def api(
-    dev_server_env: WorkflowEnvironment, engine: Engine, database_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    queue = f"tq-{uuid.uuid4()}"
-    settings = Settings(database_url=database_url, task_queue=queue)
-    app = create_app(settings, engine=engine, temporal_client=dev_server_env.client)
-    async with build_worker(
-        dev_server_env.client, EventStore(engine), task_queue=queue, max_cached_workflows=10
-    ):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
 
 
 def _finding(**overrides: object) -> dict[str, object]:
@@ -47,26 +30,35 @@ def _finding(**overrides: object) -> dict[str, object]:
     return body
 
 
+async def _post(
+    stack: Stack, body: dict[str, object], who: str = "supervisor", **headers: str
+) -> httpx.Response:
+    return await stack.client.post(
+        "/api/v1/findings", json=body, headers={**stack.auth(who), **headers}
+    )
+
+
 def _count_events(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
 
 
 async def test_posting_a_finding_opens_a_case_whose_events_are_in_postgres(
-    api: httpx.AsyncClient, dev_server_env: WorkflowEnvironment
+    stack: Stack, dev_server_env: WorkflowEnvironment
 ) -> None:
-    created = await api.post("/api/v1/findings", json=_finding())
+    created = await _post(stack, _finding())
     assert created.status_code == 201, created.text
     case = created.json()
     case_id = case["case_id"]
     assert case["workflow_id"] == f"case-{case_id}"
     assert case["state"]["status"] == "open"
     assert [e["type"] for e in case["events"]] == ["FindingRecorded", "CaseOpened"]
+    assert [e["actor"] for e in case["events"]] == ["supervisor-user"] * 2
     assert case["events"][1]["previous_hash"] == case["events"][0]["hash"]
     assert created.headers["Location"] == f"/api/v1/cases/{case_id}"
     assert created.headers["X-Request-ID"]
 
-    fetched = await api.get(f"/api/v1/cases/{case_id}")
+    fetched = await stack.client.get(f"/api/v1/cases/{case_id}", headers=stack.auth("unit"))
     assert fetched.status_code == 200
     assert fetched.json() == case
 
@@ -75,36 +67,34 @@ async def test_posting_a_finding_opens_a_case_whose_events_are_in_postgres(
 
 
 async def test_a_repeated_idempotency_key_returns_the_same_case_and_starts_nothing(
-    api: httpx.AsyncClient, engine: Engine
+    stack: Stack,
 ) -> None:
-    key = {"Idempotency-Key": f"k-{uuid.uuid4()}"}
-    first = await api.post("/api/v1/findings", json=_finding(), headers=key)
+    key = f"k-{uuid.uuid4()}"
+    first = await _post(stack, _finding(), **{"Idempotency-Key": key})
     assert first.status_code == 201
-    before = _count_events(engine)
-    again = await api.post("/api/v1/findings", json=_finding(), headers=key)
+    before = _count_events(stack.engine)
+    again = await _post(stack, _finding(), **{"Idempotency-Key": key})
     assert again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    assert _count_events(engine) == before
+    assert _count_events(stack.engine) == before
 
 
-async def test_an_idempotency_key_reused_with_another_body_is_refused(
-    api: httpx.AsyncClient, engine: Engine
-) -> None:
-    key = {"Idempotency-Key": f"k-{uuid.uuid4()}"}
-    assert (await api.post("/api/v1/findings", json=_finding(), headers=key)).status_code == 201
-    before = _count_events(engine)
-    other = await api.post("/api/v1/findings", json=_finding(title="另一个问题"), headers=key)
+async def test_an_idempotency_key_reused_with_another_body_is_refused(stack: Stack) -> None:
+    key = f"k-{uuid.uuid4()}"
+    assert (await _post(stack, _finding(), **{"Idempotency-Key": key})).status_code == 201
+    before = _count_events(stack.engine)
+    other = await _post(stack, _finding(title="另一个问题"), **{"Idempotency-Key": key})
     assert other.status_code == 422
     assert other.headers["content-type"] == "application/problem+json"
     assert other.json()["code"] == "idempotency_key_reused"
-    assert _count_events(engine) == before
+    assert _count_events(stack.engine) == before
 
 
-async def test_a_second_finding_with_the_same_id_is_a_conflict(api: httpx.AsyncClient) -> None:
+async def test_a_second_finding_with_the_same_id_is_a_conflict(stack: Stack) -> None:
     body = _finding(finding_id=f"f-{uuid.uuid4().hex[:8]}")
-    assert (await api.post("/api/v1/findings", json=body)).status_code == 201
-    again = await api.post("/api/v1/findings", json=body)
+    assert (await _post(stack, body)).status_code == 201
+    again = await _post(stack, body)
     assert again.status_code == 409
     assert again.json()["code"] == "finding_exists"
 
@@ -118,42 +108,43 @@ async def test_a_second_finding_with_the_same_id_is_a_conflict(api: httpx.AsyncC
         (_finding(unit_id="bad id!"), "body.unit_id"),
         (_finding(extra_field=1), "body.extra_field"),
         ({k: v for k, v in _finding().items() if k != "cadre_id"}, "body.cadre_id"),
+        (_finding(unit_id="no-such-unit"), "body.unit_id"),
+        (_finding(unit_id="other-env"), "body.unit_id"),  # exists, but outside the scope
+        (_finding(cadre_id="no-such-cadre"), "body.cadre_id"),
     ],
 )
 async def test_bad_input_is_422_naming_the_field_and_writes_nothing(
-    api: httpx.AsyncClient, engine: Engine, body: dict[str, object], field: str
+    stack: Stack, body: dict[str, object], field: str
 ) -> None:
-    before = _count_events(engine)
-    response = await api.post("/api/v1/findings", json=body)
+    before = _count_events(stack.engine)
+    response = await _post(stack, body)
     assert response.status_code == 422
     problem = response.json()
-    assert problem["code"] == "invalid_input"
     assert field in [e["field"] for e in problem["errors"]]
-    assert problem["message_zh"].startswith("输入有误")
-    assert _count_events(engine) == before
+    assert problem["message_zh"]
+    assert problem["message_en"]
+    assert _count_events(stack.engine) == before
 
 
-async def test_a_deadline_in_the_past_is_refused_by_the_domain_rule(
-    api: httpx.AsyncClient, engine: Engine
-) -> None:
-    before = _count_events(engine)
-    response = await api.post(
-        "/api/v1/findings", json=_finding(deadline=(date.today() - timedelta(days=1)).isoformat())
-    )
+async def test_a_deadline_in_the_past_is_refused_by_the_domain_rule(stack: Stack) -> None:
+    before = _count_events(stack.engine)
+    response = await _post(stack, _finding(deadline=(date.today() - timedelta(days=1)).isoformat()))
     assert response.status_code == 422
     assert response.json()["code"] == "deadline_not_in_future"
-    assert _count_events(engine) == before
+    assert _count_events(stack.engine) == before
 
 
-async def test_an_unknown_case_is_a_404_problem(api: httpx.AsyncClient) -> None:
-    response = await api.get("/api/v1/cases/nope", headers={"Accept-Language": "en"})
+async def test_an_unknown_case_is_a_404_problem(stack: Stack) -> None:
+    response = await stack.client.get(
+        "/api/v1/cases/nope", headers={**stack.auth("supervisor"), "Accept-Language": "en"}
+    )
     assert response.status_code == 404
     assert response.json()["code"] == "case_not_found"
     assert response.json()["title"] == "no case nope"
 
 
-async def test_health_reports_database_and_temporal_reachable(api: httpx.AsyncClient) -> None:
-    response = await api.get("/health")
+async def test_health_reports_database_and_temporal_reachable(stack: Stack) -> None:
+    response = await stack.client.get("/health")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
@@ -162,7 +153,7 @@ async def test_health_reports_database_and_temporal_reachable(api: httpx.AsyncCl
     }
 
 
-async def test_health_reports_unreachable_services(database_url: str) -> None:
+async def test_health_reports_unreachable_services() -> None:
     settings = Settings(
         database_url="postgresql://postgres@127.0.0.1:1/none", temporal_address="127.0.0.1:1"
     )

@@ -98,17 +98,38 @@ def running_up(data_dir: Path, ports: dict[str, str], **env: str) -> Iterator[st
     assert "已停止" in output  # and said it stopped
 
 
+def _token(data_dir: Path, *args: str, **env: str) -> str:
+    """A token made by `zhenggai token create` against the running embedded database."""
+    result = _run("token", "create", *args, ZHENGGAI_DATA_DIR=str(data_dir), **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _seed(base: str, admin: str) -> None:
+    headers = {"Authorization": f"Bearer {admin}"}
+    units = [
+        {"unit_id": "city", "name": "某市", "parent_id": None},
+        {"unit_id": "city-water", "name": "某市水务局", "parent_id": "city"},
+    ]
+    cadres = [{"cadre_id": "cadre-9", "name": "张某", "unit_id": "city-water", "post": "局长"}]
+    assert httpx.post(f"{base}/api/v1/units", json=units, headers=headers).status_code == 201
+    assert httpx.post(f"{base}/api/v1/cadres", json=cadres, headers=headers).status_code == 201
+
+
 def test_up_keeps_cases_across_a_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     ports = _ports()
     with running_up(data_dir, ports) as base:
-        created = httpx.post(f"{base}/api/v1/findings", json=_FINDING, timeout=30)
+        _seed(base, _token(data_dir, "--role", "admin", "--name", "管理员"))
+        supervisor = _token(data_dir, "--role", "supervisor", "--unit", "city", "--name", "督查")
+        auth = {"Authorization": f"Bearer {supervisor}"}
+        created = httpx.post(f"{base}/api/v1/findings", json=_FINDING, headers=auth, timeout=30)
         assert created.status_code == 201, created.text
         case = created.json()
     assert (data_dir / "temporal.sqlite").is_file()
 
     with running_up(data_dir, ports) as base:
-        fetched = httpx.get(f"{base}/api/v1/cases/{case['case_id']}", timeout=10)
+        fetched = httpx.get(f"{base}/api/v1/cases/{case['case_id']}", headers=auth, timeout=10)
         assert fetched.status_code == 200
         assert fetched.json() == case
         # The workflow survived the restart in Temporal's SQLite file too.
@@ -121,7 +142,16 @@ def test_up_uses_the_database_at_database_url_instead_of_starting_one(
 ) -> None:
     with fresh_database(pg_server, migrate=False) as url:
         with running_up(tmp_path / "data", _ports(), DATABASE_URL=url) as base:
-            created = httpx.post(f"{base}/api/v1/findings", json=_FINDING, timeout=30)
+            _seed(base, _token(tmp_path, "--role", "admin", "--name", "a", DATABASE_URL=url))
+            supervisor = _token(
+                tmp_path, "--role", "supervisor", "--unit", "city", "--name", "s", DATABASE_URL=url
+            )
+            created = httpx.post(
+                f"{base}/api/v1/findings",
+                json=_FINDING,
+                headers={"Authorization": f"Bearer {supervisor}"},
+                timeout=30,
+            )
             assert created.status_code == 201, created.text
         assert not (tmp_path / "data" / "pg").exists()
         engine = make_engine(url, pool_size=1)
@@ -189,7 +219,7 @@ def test_english_messages_are_available(tmp_path: Path) -> None:
     assert line.startswith("zhenggai: cannot reach the database")
 
 
-def test_the_production_parts_refuse_to_start_without_a_database_url() -> None:
-    for command in ("migrate", "worker", "api"):
-        line = _one_line_error(_run(command))
+def test_the_production_parts_refuse_to_start_without_a_database_url(tmp_path: Path) -> None:
+    for command in (["migrate"], ["worker"], ["api"], ["token", "list"]):
+        line = _one_line_error(_run(*command, ZHENGGAI_DATA_DIR=str(tmp_path)))
         assert "DATABASE_URL" in line

@@ -1,0 +1,83 @@
+"""Units (a tree) and cadres: created by an admin, one at a time or in bulk; read by all."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from api.auth import CurrentActor, require_roles
+from api.deps import Units
+from api.models import ID_PATTERN, CadreIn, CadreOut, UnitIn, UnitOut
+from api.problems import Problem
+from domain.vocabulary import Actor, Role
+from store.directory import Cadre, DirectoryError, Unit
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["directory"])
+Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
+
+_MESSAGES = {
+    "unit_exists": ("单位已存在", 409),
+    "cadre_exists": ("干部已存在", 409),
+    "parent_not_found": ("上级单位不存在", 422),
+    "unit_not_found": ("单位不存在", 422),
+}
+
+
+def _problem(error: DirectoryError) -> Problem:
+    zh, status = _MESSAGES.get(error.code, ("目录数据有误", 422))
+    return Problem(status, error.code, f"{zh}：{error}", str(error))
+
+
+def _unit_out(unit: Unit) -> UnitOut:
+    return UnitOut(unit_id=unit.unit_id, name=unit.name, parent_id=unit.parent_id, path=unit.path)
+
+
+def _cadre_out(cadre: Cadre) -> CadreOut:
+    return CadreOut(
+        cadre_id=cadre.cadre_id, name=cadre.name, unit_id=cadre.unit_id, post=cadre.post
+    )
+
+
+@router.post("/units", status_code=201, response_model=list[UnitOut], summary="Create units")
+async def create_units(units: list[UnitIn], directory: Units, admin: Admin) -> list[UnitOut]:
+    """One or many units, parents before children; all or nothing."""
+    rows = [(u.unit_id, u.name, u.parent_id) for u in units]
+    try:
+        created = await asyncio.to_thread(directory.add_units, rows)
+    except DirectoryError as exc:
+        raise _problem(exc) from exc
+    return [_unit_out(u) for u in created]
+
+
+@router.get("/units/{unit_id}/subtree", response_model=list[UnitOut], summary="A unit's subtree")
+async def unit_subtree(
+    directory: Units, actor: CurrentActor, unit_id: str = Path(pattern=ID_PATTERN)
+) -> list[UnitOut]:
+    units = await asyncio.to_thread(directory.subtree, unit_id)
+    if not units:
+        raise Problem(404, "unit_not_found", f"单位 {unit_id} 不存在", f"no unit {unit_id}")
+    return [_unit_out(u) for u in units]
+
+
+@router.post("/cadres", status_code=201, response_model=list[CadreOut], summary="Create cadres")
+async def create_cadres(cadres: list[CadreIn], directory: Units, admin: Admin) -> list[CadreOut]:
+    """One or many cadres with their current post and unit; all or nothing."""
+    rows = [(c.cadre_id, c.name, c.unit_id, c.post) for c in cadres]
+    try:
+        created = await asyncio.to_thread(directory.add_cadres, rows)
+    except DirectoryError as exc:
+        raise _problem(exc) from exc
+    return [_cadre_out(c) for c in created]
+
+
+@router.get("/cadres", response_model=list[CadreOut], summary="Cadres, optionally of one unit")
+async def list_cadres(
+    directory: Units,
+    actor: CurrentActor,
+    unit_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> list[CadreOut]:
+    return [_cadre_out(c) for c in await asyncio.to_thread(directory.cadres, unit_id)]

@@ -1,0 +1,150 @@
+"""Units (a tree) and cadres: the reference data cases point at."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError
+
+from store.errors import StoreError
+
+__all__ = ["Cadre", "Directory", "DirectoryError", "Unit"]
+
+
+class DirectoryError(StoreError):
+    """``code``: unit_exists, unit_not_found, parent_not_found, cadre_exists."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    unit_id: str
+    name: str
+    parent_id: str | None
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cadre:
+    cadre_id: str
+    name: str
+    unit_id: str
+    post: str
+
+
+class Directory:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add_units(self, units: Sequence[tuple[str, str, str | None]]) -> list[Unit]:
+        """(unit id, name, parent id) in any order that puts parents first; all or nothing."""
+        added: list[Unit] = []
+        with self._engine.begin() as conn:
+            for unit_id, name, parent_id in units:
+                added.append(self._add_unit(conn, unit_id, name, parent_id))
+        return added
+
+    def _add_unit(self, conn: Connection, unit_id: str, name: str, parent_id: str | None) -> Unit:
+        parent_path = "/"
+        if parent_id is not None:
+            found = conn.execute(
+                text("SELECT path FROM units WHERE unit_id = :id"), {"id": parent_id}
+            ).scalar()
+            if found is None:
+                raise DirectoryError("parent_not_found", f"parent unit {parent_id} not found")
+            parent_path = str(found)
+        path = f"{parent_path}{unit_id}/"
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    text(
+                        "INSERT INTO units (unit_id, name, parent_id, path) "
+                        "VALUES (:id, :name, :parent, :path)"
+                    ),
+                    {"id": unit_id, "name": name, "parent": parent_id, "path": path},
+                )
+        except IntegrityError as exc:
+            raise DirectoryError("unit_exists", f"unit {unit_id} already exists") from exc
+        return Unit(unit_id, name, parent_id, path)
+
+    def add_cadres(self, cadres: Sequence[tuple[str, str, str, str]]) -> list[Cadre]:
+        """(cadre id, name, unit id, post); all or nothing."""
+        added = []
+        with self._engine.begin() as conn:
+            for cadre_id, name, unit_id, post in cadres:
+                if self._unit(conn, unit_id) is None:
+                    raise DirectoryError("unit_not_found", f"unit {unit_id} not found")
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            text(
+                                "INSERT INTO cadres (cadre_id, name, unit_id, post) "
+                                "VALUES (:id, :name, :unit, :post)"
+                            ),
+                            {"id": cadre_id, "name": name, "unit": unit_id, "post": post},
+                        )
+                except IntegrityError as exc:
+                    raise DirectoryError(
+                        "cadre_exists", f"cadre {cadre_id} already exists"
+                    ) from exc
+                added.append(Cadre(cadre_id, name, unit_id, post))
+        return added
+
+    def unit(self, unit_id: str) -> Unit | None:
+        with self._engine.connect() as conn:
+            return self._unit(conn, unit_id)
+
+    @staticmethod
+    def _unit(conn: Connection, unit_id: str) -> Unit | None:
+        row = conn.execute(
+            text("SELECT unit_id, name, parent_id, path FROM units WHERE unit_id = :id"),
+            {"id": unit_id},
+        ).first()
+        return None if row is None else Unit(row.unit_id, row.name, row.parent_id, row.path)
+
+    def subtree(self, unit_id: str) -> list[Unit]:
+        """The unit and every unit below it, parents before children."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT u.unit_id, u.name, u.parent_id, u.path FROM units u "
+                    "JOIN units root ON root.unit_id = :id "
+                    "WHERE u.path LIKE root.path || '%' ORDER BY u.path"
+                ),
+                {"id": unit_id},
+            )
+            return [Unit(r.unit_id, r.name, r.parent_id, r.path) for r in rows]
+
+    def is_within(self, unit_id: str, ancestor_id: str) -> bool:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT 1 FROM units u JOIN units a ON a.unit_id = :ancestor "
+                    "WHERE u.unit_id = :unit AND u.path LIKE a.path || '%'"
+                ),
+                {"unit": unit_id, "ancestor": ancestor_id},
+            ).first()
+        return row is not None
+
+    def cadre(self, cadre_id: str) -> Cadre | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT cadre_id, name, unit_id, post FROM cadres WHERE cadre_id = :id"),
+                {"id": cadre_id},
+            ).first()
+        return None if row is None else Cadre(row.cadre_id, row.name, row.unit_id, row.post)
+
+    def cadres(self, unit_id: str | None = None) -> list[Cadre]:
+        query = "SELECT cadre_id, name, unit_id, post FROM cadres"
+        params: dict[str, str] = {}
+        if unit_id is not None:
+            query += " WHERE unit_id = :unit"
+            params["unit"] = unit_id
+        with self._engine.connect() as conn:
+            rows = conn.execute(text(query + " ORDER BY cadre_id"), params)
+            return [Cadre(r.cadre_id, r.name, r.unit_id, r.post) for r in rows]

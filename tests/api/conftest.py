@@ -1,0 +1,77 @@
+"""The API on the real stack: the app, a worker on the Temporal dev server, PostgreSQL,
+a small unit tree and a token per role."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from cli.settings import Settings
+from store.directory import Directory
+from store.event_store import EventStore
+from store.tokens import Tokens
+from worker import build_worker
+
+# prov ─┬─ city ─── county-env      (the cases' unit)
+#       └─ other-city ─── other-env (outside the city's subtree)
+UNITS = [
+    ("prov", "某省", None),
+    ("city", "某市", "prov"),
+    ("county-env", "某县生态环境局", "city"),
+    ("other-city", "另一市", "prov"),
+    ("other-env", "另一市生态环境局", "other-city"),
+]
+CADRES = [("cadre-42", "王某", "county-env", "局长"), ("cadre-7", "李某", "other-env", "局长")]
+ROLES = {
+    "admin": ("admin", None),
+    "supervisor": ("supervisor", "city"),
+    "province_supervisor": ("supervisor", "prov"),
+    "other_supervisor": ("supervisor", "other-city"),
+    "unit": ("unit", "county-env"),
+    "other_unit": ("unit", "other-env"),
+    "inspector": ("inspector", "city"),
+    "other_inspector": ("inspector", "other-city"),
+}
+
+
+@dataclass
+class Stack:
+    client: httpx.AsyncClient
+    tokens: dict[str, str]
+    engine: Engine
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture(scope="module")
+def tokens(engine: Engine) -> dict[str, str]:
+    Directory(engine).add_units(UNITS)
+    Directory(engine).add_cadres(CADRES)
+    issuer = Tokens(engine)
+    return {
+        who: issuer.create(role=role, unit_id=unit, name=f"{who}-user").secret
+        for who, (role, unit) in ROLES.items()
+    }
+
+
+@pytest.fixture
+async def stack(
+    dev_server_env: WorkflowEnvironment, engine: Engine, database_url: str, tokens: dict[str, str]
+) -> AsyncIterator[Stack]:
+    queue = f"tq-{uuid.uuid4()}"
+    settings = Settings(database_url=database_url, task_queue=queue)
+    app = create_app(settings, engine=engine, temporal_client=dev_server_env.client)
+    async with build_worker(
+        dev_server_env.client, EventStore(engine), task_queue=queue, max_cached_workflows=10
+    ):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Stack(client, tokens, engine)

@@ -1,0 +1,135 @@
+"""Who may do what: bearer tokens, roles, and scope (outside your scope is 404, not 403)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from store.tokens import Tokens
+from tests.api.conftest import Stack
+
+pytestmark = pytest.mark.integration
+
+FINDING = {
+    "title": "河道违规采砂整治不到位",
+    "source": "inspection",
+    "unit_id": "county-env",
+    "cadre_id": "cadre-42",
+    "deadline": (date.today() + timedelta(days=30)).isoformat(),
+}
+
+
+async def _open_case(stack: Stack) -> str:
+    response = await stack.client.post(
+        "/api/v1/findings", json=FINDING, headers=stack.auth("supervisor")
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["case_id"])
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Bearer zg_nope_nope", "Basic dXNlcjpwYXNz", "zg_token_without_scheme"],
+)
+async def test_without_a_valid_token_the_answer_is_401(
+    stack: Stack, authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = await stack.client.get("/api/v1/cases/anything", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["code"] == "unauthenticated"
+
+
+async def test_a_revoked_token_stops_working_at_once(stack: Stack, engine: Engine) -> None:
+    issued = Tokens(engine).create(role="supervisor", unit_id="city", name="temp")
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    assert (await stack.client.get("/api/v1/cadres", headers=headers)).status_code == 200
+    assert Tokens(engine).revoke(issued.record.token_id)
+    assert (await stack.client.get("/api/v1/cadres", headers=headers)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("supervisor", 200),
+        ("province_supervisor", 200),  # the city is inside the province's subtree
+        ("inspector", 200),
+        ("unit", 200),
+        ("other_supervisor", 404),
+        ("other_inspector", 404),
+        ("other_unit", 404),
+        ("admin", 404),
+    ],
+)
+async def test_a_case_is_visible_only_within_scope(stack: Stack, who: str, status: int) -> None:
+    case_id = await _open_case(stack)
+    response = await stack.client.get(f"/api/v1/cases/{case_id}", headers=stack.auth(who))
+    assert response.status_code == status
+    if status == 404:  # exactly the answer for a case that does not exist
+        assert response.json()["code"] == "case_not_found"
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("supervisor", 201),
+        ("unit", 403),
+        ("inspector", 403),
+        ("admin", 403),
+    ],
+)
+async def test_only_a_supervisor_records_findings(stack: Stack, who: str, status: int) -> None:
+    response = await stack.client.post("/api/v1/findings", json=FINDING, headers=stack.auth(who))
+    assert response.status_code == status
+    if status == 403:
+        assert response.json()["code"] == "forbidden_role"
+
+
+async def test_the_actor_and_role_of_the_token_go_into_the_event_metadata(
+    stack: Stack,
+) -> None:
+    case_id = await _open_case(stack)
+    case = (
+        await stack.client.get(f"/api/v1/cases/{case_id}", headers=stack.auth("supervisor"))
+    ).json()
+    assert {(e["actor"], e["role"]) for e in case["events"]} == {("supervisor-user", "supervisor")}
+
+
+async def test_only_an_admin_creates_units_and_cadres_all_or_nothing(stack: Stack) -> None:
+    units = [
+        {"unit_id": "new-county", "name": "新县", "parent_id": "city"},
+        {"unit_id": "new-dept", "name": "新县水利局", "parent_id": "new-county"},
+    ]
+    denied = await stack.client.post("/api/v1/units", json=units, headers=stack.auth("supervisor"))
+    assert denied.status_code == 403
+    created = await stack.client.post("/api/v1/units", json=units, headers=stack.auth("admin"))
+    assert created.status_code == 201
+    assert [u["path"] for u in created.json()] == [
+        "/prov/city/new-county/",
+        "/prov/city/new-county/new-dept/",
+    ]
+
+    half_bad = [
+        {"unit_id": "fine-unit", "name": "好单位", "parent_id": "city"},
+        {"unit_id": "orphan", "name": "无上级", "parent_id": "missing"},
+    ]
+    refused = await stack.client.post("/api/v1/units", json=half_bad, headers=stack.auth("admin"))
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "parent_not_found"
+    subtree = await stack.client.get("/api/v1/units/city/subtree", headers=stack.auth("supervisor"))
+    assert "fine-unit" not in [u["unit_id"] for u in subtree.json()]  # nothing half-written
+
+    again = await stack.client.post("/api/v1/units", json=units[:1], headers=stack.auth("admin"))
+    assert again.status_code == 409
+    assert again.json()["code"] == "unit_exists"
+
+    cadre = [{"cadre_id": "cadre-new", "name": "赵某", "unit_id": "new-dept", "post": "局长"}]
+    made = await stack.client.post("/api/v1/cadres", json=cadre, headers=stack.auth("admin"))
+    assert made.status_code == 201
+    listed = await stack.client.get(
+        "/api/v1/cadres", params={"unit_id": "new-dept"}, headers=stack.auth("unit")
+    )
+    assert listed.json() == cadre
