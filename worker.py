@@ -10,11 +10,12 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.event_log import EventLogActivities
+from activities.notifications import LogNotificationSink, NotificationActivities, NotificationSink
 from cli.settings import Settings
 from store.event_store import EventStore
 from workflows.case_workflow import RectificationCaseWorkflow
 
-__all__ = ["build_worker", "connect_temporal"]
+__all__ = ["build_worker", "connect_temporal", "workflow_runner"]
 
 ACTIVITY_THREADS = 16
 
@@ -27,22 +28,33 @@ async def connect_temporal(settings: Settings) -> Client:
     )
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox, with the pure domain (and its calendar data) passed through."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "domain", "chinese_calendar", "pydantic", "pydantic_core", "annotated_types"
+        )
+    )
+
+
 def build_worker(
-    client: Client, store: EventStore, *, task_queue: str, max_cached_workflows: int
+    client: Client,
+    store: EventStore,
+    *,
+    task_queue: str,
+    max_cached_workflows: int,
+    notifications: NotificationSink | None = None,
 ) -> Worker:
-    activities = EventLogActivities(store)
+    event_log = EventLogActivities(store)
+    notices = NotificationActivities(notifications or LogNotificationSink())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[RectificationCaseWorkflow],
-        activities=[activities.append_events],
+        activities=[event_log.append_events, notices.send_notification],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
         max_concurrent_activities=ACTIVITY_THREADS,
         # Thousands of open cases cost memory only for the cached ones.
         max_cached_workflows=max_cached_workflows,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                "domain", "pydantic", "pydantic_core", "annotated_types"
-            )
-        ),
+        workflow_runner=workflow_runner(),
     )

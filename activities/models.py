@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AppendEventsInput", "AppendEventsResult", "EventToAppend"]
+__all__ = [
+    "AppendEventsInput",
+    "AppendEventsResult",
+    "Audience",
+    "EventToAppend",
+    "NotificationKind",
+    "NotificationRequest",
+    "NotificationResult",
+    "Recipient",
+]
 
 
 class EventToAppend(BaseModel):
@@ -31,3 +42,47 @@ class AppendEventsResult(BaseModel):
     last_version: int
     head_hash: str  # hex
     already_stored: bool
+
+
+class NotificationKind(StrEnum):
+    REMINDER = "reminder"  # 提醒: so many working days before the deadline
+    WARNING = "warning"  # 黄灯预警: close to the deadline
+    MILESTONE_DUE = "milestone_due"
+    MILESTONE_BEHIND = "milestone_behind"  # a milestone's day passed without its report
+    OVERDUE = "overdue"  # 红灯
+    ESCALATION = "escalation"  # 催办 / 督办 / 挂牌督办 / 问责建议, by level
+    DECISION_REMINDER = "decision_reminder"  # level 4 still waits for a decision
+
+
+class Audience(StrEnum):
+    RESPONSIBLE = "responsible"  # the responsible unit and its responsible cadre (责任人)
+    UNIT_LEADERSHIP = "unit_leadership"  # the unit's leader
+    SUPERVISOR = "supervisor"  # the supervising (organization) department
+    LEADERSHIP = "leadership"  # the leadership above, for listed supervision and level 4
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    audience: Audience
+    unit_id: str | None = None  # None: resolved by the sink from the case (the unit tree)
+    cadre_id: str | None = None
+
+
+class NotificationRequest(BaseModel):
+    """One notice; a sink delivers each ``idempotency_key`` at most once."""
+
+    idempotency_key: str  # the causing event's id (plus a sequence for repeats)
+    case_id: str
+    workflow_id: str
+    kind: NotificationKind
+    recipients: tuple[Recipient, ...] = Field(min_length=1)
+    deadline: date | None = None
+    level: int | None = None
+    milestone_id: str | None = None
+    occurred_at: datetime
+
+
+class NotificationResult(BaseModel):
+    idempotency_key: str
+    delivered: bool
