@@ -12,12 +12,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
-from api.routes import cases, directory, findings, health
+from api.routes import cases, directory, evidence, findings, health
 from api.temporal_gateway import TemporalGateway
 from cli.settings import Settings
 from store.directory import Directory
 from store.engine import make_engine
 from store.event_store import EventStore
+from store.evidence import EvidenceFiles
 from store.idempotency import IdempotencyKeys
 from store.tokens import Tokens
 
@@ -57,12 +58,14 @@ def create_app(
     app.state.temporal = TemporalGateway(connect, temporal_client)
     app.state.directory = Directory(engine)
     app.state.tokens = Tokens(engine)
+    app.state.evidence = EvidenceFiles(engine)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(findings.router)
     v1.include_router(cases.router)
+    v1.include_router(evidence.router)
     v1.include_router(directory.router)
     v1.include_router(health.router)
     app.include_router(v1)

@@ -15,6 +15,7 @@ __all__ = [
     "CadreOut",
     "CaseOut",
     "EventOut",
+    "EvidenceOut",
     "FindingIn",
     "HealthOut",
     "ServiceHealth",
@@ -132,3 +133,12 @@ class CadreOut(BaseModel):
     name: str
     unit_id: str
     post: str
+
+
+class EvidenceOut(BaseModel):
+    """A reference to an evidence file, as progress reports and closure requests cite it."""
+
+    content_hash: str = Field(description="SHA-256 of the content, hex")
+    name: str
+    media_type: str
+    size: int

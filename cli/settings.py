@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     # Key that signs audit seals; kept outside the database on purpose.
     audit_key: SecretStr | None = None
 
+    # Evidence files (佐证材料): size cap and the media types accepted.
+    evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    evidence_media_types: tuple[str, ...] = (
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/plain",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Path
 
-from api.auth import CurrentActor, in_scope
-from api.case_view import load_case
+from api.auth import CurrentActor
+from api.case_access import visible_case
 from api.deps import Store, Units
 from api.models import ID_PATTERN, CaseOut
-from api.problems import Problem
 
 __all__ = ["router"]
 
@@ -30,10 +27,4 @@ router = APIRouter(tags=["cases"])
 async def get_case(
     store: Store, directory: Units, actor: CurrentActor, case_id: str = Path(pattern=ID_PATTERN)
 ) -> CaseOut:
-    case = await asyncio.to_thread(load_case, store, case_id)
-    visible = case is not None and await asyncio.to_thread(
-        in_scope, directory, actor, case.state.unit_id
-    )
-    if case is None or not visible:
-        raise Problem(404, "case_not_found", f"未找到案件 {case_id}", f"no case {case_id}")
-    return case
+    return await visible_case(store, directory, actor, case_id)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -43,6 +44,7 @@ ROLES = {
 
 @dataclass
 class Stack:
+    app: FastAPI
     client: httpx.AsyncClient
     tokens: dict[str, str]
     engine: Engine
@@ -74,4 +76,4 @@ async def stack(
     ):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Stack(client, tokens, engine)
+            yield Stack(app, client, tokens, engine)
