@@ -9,10 +9,10 @@ from store.event_store import EventStore
 from store.records import RecordedEvent
 from workflows.models import case_workflow_id
 
-__all__ = ["load_case"]
+__all__ = ["event_out", "load_case"]
 
 
-def _event_out(event: RecordedEvent) -> EventOut:
+def event_out(event: RecordedEvent) -> EventOut:
     return EventOut(
         version=event.version,
         type=event.type,
@@ -21,6 +21,7 @@ def _event_out(event: RecordedEvent) -> EventOut:
         data=event.data,
         actor=event.metadata.get("actor"),
         role=event.metadata.get("role"),
+        request_id=event.metadata.get("request_id"),
         recorded_at=event.recorded_at,
         previous_hash=event.previous_hash.hex(),
         hash=event.hash.hex(),
@@ -38,5 +39,5 @@ def load_case(store: EventStore, case_id: str) -> CaseOut | None:
         case_id=case_id,
         workflow_id=stream_id,
         state=state,
-        events=[_event_out(e) for e in recorded],
+        events=[event_out(e) for e in recorded],
     )

@@ -13,7 +13,10 @@ from domain.vocabulary import CaseKind, Source
 __all__ = [
     "CadreIn",
     "CadreOut",
+    "CaseHistoryOut",
     "CaseOut",
+    "ChainProblem",
+    "ChainVerification",
     "EventOut",
     "EvidenceOut",
     "FindingIn",
@@ -69,6 +72,7 @@ class EventOut(BaseModel):
     data: dict[str, Any]
     actor: str | None
     role: str | None
+    request_id: str | None = None
     recorded_at: datetime
     previous_hash: str
     hash: str
@@ -142,3 +146,24 @@ class EvidenceOut(BaseModel):
     name: str
     media_type: str
     size: int
+
+
+class ChainProblem(BaseModel):
+    code: str = Field(description="hash | link | version | head | stream_row | seal_*")
+    version: int | None
+    expected: str
+    found: str
+
+
+class ChainVerification(BaseModel):
+    ok: bool
+    events_checked: int
+    seals_checked: int
+    problems: list[ChainProblem]
+
+
+class CaseHistoryOut(BaseModel):
+    case_id: str
+    stream_id: str
+    events: list[EventOut]
+    verification: ChainVerification

@@ -133,3 +133,47 @@ async def test_only_an_admin_creates_units_and_cadres_all_or_nothing(stack: Stac
         "/api/v1/cadres", params={"unit_id": "new-dept"}, headers=stack.auth("unit")
     )
     assert listed.json() == cadre
+
+
+async def test_an_inspector_reads_the_history_with_its_verified_chain(stack: Stack) -> None:
+    case_id = await _open_case(stack)
+    response = await stack.client.get(
+        f"/api/v1/cases/{case_id}/history", headers=stack.auth("inspector")
+    )
+    assert response.status_code == 200
+    history = response.json()
+    assert [e["version"] for e in history["events"]] == [1, 2]
+    assert history["events"][0]["previous_hash"] == "00" * 32
+    assert history["events"][1]["previous_hash"] == history["events"][0]["hash"]
+    assert history["verification"]["ok"] is True
+    assert history["verification"]["events_checked"] == 2
+    assert history["verification"]["problems"] == []
+    outside = await stack.client.get(
+        f"/api/v1/cases/{case_id}/history", headers=stack.auth("other_inspector")
+    )
+    assert outside.status_code == 404
+
+
+async def test_a_tampered_event_shows_in_the_history_verification(
+    stack: Stack, engine: Engine
+) -> None:
+    from sqlalchemy import text
+
+    case_id = await _open_case(stack)
+    with engine.begin() as conn:  # what a superuser could do behind the system's back
+        conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_no_update_delete"))
+        conn.execute(
+            text(
+                "UPDATE events SET data = jsonb_set(data, '{title}', '\"已整改\"') "
+                "WHERE stream_id = :s AND version = 1"
+            ),
+            {"s": f"case-{case_id}"},
+        )
+        conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_no_update_delete"))
+    response = await stack.client.get(
+        f"/api/v1/cases/{case_id}/history", headers=stack.auth("inspector")
+    )
+    verification = response.json()["verification"]
+    assert verification["ok"] is False
+    assert verification["problems"][0]["code"] == "hash"
+    assert verification["problems"][0]["version"] == 1
