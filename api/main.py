@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
-from api.routes import cases, directory, evidence, findings, health
+from api.routes import archive, cases, directory, evidence, findings, health
 from api.temporal_gateway import TemporalGateway
 from cli.settings import Settings
 from store.directory import Directory
@@ -67,6 +67,7 @@ def create_app(
     v1.include_router(cases.router)
     v1.include_router(evidence.router)
     v1.include_router(directory.router)
+    v1.include_router(archive.router)
     v1.include_router(health.router)
     app.include_router(v1)
     app.include_router(health.router)  # /health at the root too, for load balancers

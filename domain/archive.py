@@ -48,7 +48,15 @@ from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import CaseState, evolve
 from domain.vocabulary import AccountabilityAction, CaseStatus
 
-__all__ = ["CadreArchive", "Figure", "Period", "RecordedEvent", "TimelineEntry", "build_archive"]
+__all__ = [
+    "CadreArchive",
+    "Figure",
+    "Period",
+    "RecordedEvent",
+    "TimelineEntry",
+    "build_archive",
+    "cadre_archive",
+]
 
 _Frozen = ConfigDict(frozen=True)
 
@@ -276,6 +284,18 @@ class _Fold:
         )
 
 
+def _folded(
+    events: Iterable[RecordedEvent], period: Period, as_of: datetime, policy: Policy
+) -> _Fold:
+    streams: dict[str, list[RecordedEvent]] = defaultdict(list)
+    for record in events:
+        streams[record.stream_id].append(record)
+    fold = _Fold(period, as_of, policy)
+    for stream_id in sorted(streams):
+        fold.stream(streams[stream_id])
+    return fold
+
+
 def build_archive(
     events: Iterable[RecordedEvent],
     period: Period,
@@ -286,10 +306,16 @@ def build_archive(
 
     ``events`` must keep each stream's order (stream version); streams may interleave.
     """
-    streams: dict[str, list[RecordedEvent]] = defaultdict(list)
-    for record in events:
-        streams[record.stream_id].append(record)
-    fold = _Fold(period, as_of, policy)
-    for stream_id in sorted(streams):
-        fold.stream(streams[stream_id])
+    fold = _folded(events, period, as_of, policy)
     return tuple(fold.archive(cadre_id) for cadre_id in sorted(fold.cadres))
+
+
+def cadre_archive(
+    events: Iterable[RecordedEvent],
+    cadre_id: str,
+    period: Period,
+    as_of: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> CadreArchive:
+    """One cadre's archive; all figures zero when no event counts for them."""
+    return _folded(events, period, as_of, policy).archive(cadre_id)

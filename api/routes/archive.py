@@ -1,0 +1,58 @@
+"""GET /cadres/{id}/archive: a cadre's figures for a period, each with the events behind it.
+
+Folded from the event log with the domain's archive fold on each request; the
+projection of issue 7 will serve the same figures from a read model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.auth import CurrentActor, in_scope
+from api.deps import Store, Units
+from api.models import ID_PATTERN
+from api.problems import Problem
+from domain.archive import CadreArchive, Period, RecordedEvent, cadre_archive
+from domain.events import event_from_json
+from store.case_log import iter_events_of_type
+from store.event_store import EventStore
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["archive"])
+
+
+def _archive(store: EventStore, cadre_id: str, period: Period) -> CadreArchive:
+    events = (
+        RecordedEvent(event_id, stream_id, event_from_json(kind, version, data))
+        for event_id, stream_id, kind, version, data in iter_events_of_type(store.engine, "case")
+    )
+    return cadre_archive(events, cadre_id, period, datetime.now(UTC))
+
+
+@router.get(
+    "/cadres/{cadre_id}/archive",
+    response_model=CadreArchive,
+    summary="A cadre's performance archive (政绩档案) for a year or a quarter",
+    responses={404: {"description": "No such cadre, or not within your scope"}},
+)
+async def get_archive(
+    store: Store,
+    directory: Units,
+    actor: CurrentActor,
+    year: Annotated[int, Query(ge=2000, le=2200)],
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    cadre_id: str = Path(pattern=ID_PATTERN),
+) -> CadreArchive:
+    cadre = await asyncio.to_thread(directory.cadre, cadre_id)
+    visible = cadre is not None and await asyncio.to_thread(
+        in_scope, directory, actor, cadre.unit_id
+    )
+    if cadre is None or not visible:
+        raise Problem(404, "cadre_not_found", f"未找到干部 {cadre_id}", f"no cadre {cadre_id}")
+    period = Period(year=year, quarter=quarter)
+    return await asyncio.to_thread(_archive, store, cadre_id, period)
