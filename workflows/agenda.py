@@ -6,7 +6,8 @@ Standard Time, on the policy's fixed UTC offset (no zoneinfo: the sandbox):
 
 - overdue and a milestone's due mark at 00:00 of their day (the deadline day is over);
 - reminders, warnings, escalations and decision reminders at 09:00, in office hours,
-  so a notice arrives when people read it;
+  so a notice arrives when people read it; a reminder or warning planned for a day off
+  moves to the working day before, which leaves as many working days to the deadline;
 - the look-back window ends at 00:00 after its last day; the workflow then completes.
 
 ``decide`` judges by the business date only, so the hour never changes what it accepts.
@@ -92,9 +93,16 @@ def _at(policy: Policy, day: date, hour: time) -> datetime:
 
 def _timer(step: PlannedStep, policy: Policy) -> Timer:
     action = _action(step.command)
-    midnight = action in (TimerAction.OVERDUE, TimerAction.MILESTONE_DUE)
-    hour = time(0) if midnight else OFFICE_HOUR
-    return Timer(_at(policy, step.due, hour), action, step.due, step.command)
+    if action in (TimerAction.OVERDUE, TimerAction.MILESTONE_DUE):
+        return Timer(_at(policy, step.due, time(0)), action, step.due, step.command)
+    due = step.due
+    if action in (TimerAction.REMINDER, TimerAction.WARNING):
+        # planned_steps gives the latest day with N working days left, often a Sunday;
+        # the working day before it leaves the same N (days off are not counted).
+        calendar = policy.working_calendar()
+        while not calendar.is_working_day(due):
+            due -= timedelta(days=1)
+    return Timer(_at(policy, due, OFFICE_HOUR), action, due, step.command)
 
 
 def _superseded(step: PlannedStep, state: CaseState, due: list[int]) -> bool:
