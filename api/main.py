@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
-from api.routes import archive, cases, directory, evidence, findings, health
+from api.routes import archive, cases, commands, directory, evidence, findings, health
 from api.temporal_gateway import TemporalGateway
 from cli.settings import Settings
 from store.directory import Directory
@@ -65,6 +65,7 @@ def create_app(
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(findings.router)
     v1.include_router(cases.router)
+    v1.include_router(commands.router)
     v1.include_router(evidence.router)
     v1.include_router(directory.router)
     v1.include_router(archive.router)

@@ -1,0 +1,237 @@
+"""One endpoint per human command on a case; each is a Temporal Update of its workflow.
+
+The body is the domain command without its actor (the token supplies it). The
+workflow's validator runs the domain's ``decide``: a refused command leaves
+nothing anywhere and comes back as 403/409/422 with the domain's code and
+messages. An ``Idempotency-Key`` becomes the update's id, so a repeat returns
+the first answer (Temporal deduplicates updates by id); the same key with
+another body is 422.
+"""
+
+# No `from __future__ import annotations`: FastAPI must see the generated body
+# models in the handlers' annotations as objects, not as names it cannot resolve.
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Header, Path, Request
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.auth import CurrentActor, in_scope
+from api.case_access import visible_case
+from api.deps import Store, Units
+from api.models import ID_PATTERN
+from api.problems import Problem
+from api.temporal_errors import problem_from_rpc, problem_from_update_failure
+from api.temporal_gateway import TemporalUnavailable
+from domain import commands as c
+from domain.state import CaseState
+from domain.values import Evidence
+from store.directory import Directory
+from store.evidence import EvidenceFiles
+from store.idempotency import IdempotencyKeyReused, request_fingerprint
+from workflows.models import CommandRequest, RequestContext, case_workflow_id
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["commands"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+CaseId = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+def _body_model(command: type[c.Command], extra: dict[str, Any] | None = None) -> type[BaseModel]:
+    """The command's fields minus the actor, as a request body with no unknown fields."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info)
+        for name, info in command.model_fields.items()
+        if name != "actor"
+    }
+    fields.update(extra or {})
+    return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _update_name(command: type[c.Command]) -> str:
+    name = command.__name__
+    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
+
+
+async def _run_command(
+    request: Request,
+    case_id: str,
+    command: c.Command,
+    idempotency_key: str | None,
+    body: BaseModel,
+) -> CaseState:
+    app = request.app
+    keys = app.state.idempotency_keys
+    update_id = None
+    if idempotency_key is not None:
+        fingerprint = request_fingerprint(
+            {"path": request.url.path, "body": body.model_dump(mode="json")}
+        )
+        try:
+            await asyncio.to_thread(keys.claim, "commands", idempotency_key, fingerprint, case_id)
+        except IdempotencyKeyReused as exc:
+            raise Problem(
+                422, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求", str(exc)
+            ) from exc
+        update_id = f"idem-{idempotency_key}"
+    evidence: tuple[Evidence, ...] = getattr(command, "evidence", ())
+    await asyncio.to_thread(_check_evidence, app.state.evidence, case_id, evidence)
+    await asyncio.to_thread(_check_directory, app.state.directory, command)
+    context = RequestContext(request_id=getattr(request.state, "request_id", None))
+    try:
+        client = await app.state.temporal.client()
+        handle = client.get_workflow_handle(case_workflow_id(case_id))
+        state: CaseState = await handle.execute_update(
+            _update_name(type(command)),
+            CommandRequest(command=command, context=context),
+            id=update_id,
+            result_type=CaseState,
+        )
+    except TemporalUnavailable as exc:
+        raise Problem(
+            503, "temporal_unavailable", "工作流服务暂不可用，请稍后重试", f"Temporal: {exc}"
+        ) from exc
+    except WorkflowUpdateFailedError as exc:
+        raise problem_from_update_failure(exc) from exc
+    except RPCError as exc:
+        raise problem_from_rpc(exc, case_id) from exc
+    return state
+
+
+def _check_directory(directory: Directory, command: c.Command) -> None:
+    """A unit or cadre named by a command must exist, and a unit must be in the actor's scope."""
+    unit_id: str | None = getattr(command, "unit_id", None)
+    if unit_id is not None and not in_scope(directory, command.actor, unit_id):
+        raise Problem(
+            422,
+            "unit_not_found",
+            f"责任单位 {unit_id} 不存在或不在您的管辖范围内",
+            f"unit {unit_id} does not exist within your scope",
+            errors=[{"field": "body.unit_id", "message": "unknown unit"}],
+        )
+    cadre_id: str | None = getattr(command, "cadre_id", None)
+    if cadre_id is not None and directory.cadre(cadre_id) is None:
+        raise Problem(
+            422,
+            "cadre_not_found",
+            f"干部 {cadre_id} 不存在",
+            f"cadre {cadre_id} does not exist",
+            errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
+        )
+
+
+def _check_evidence(files: EvidenceFiles, case_id: str, evidence: tuple[Evidence, ...]) -> None:
+    for index, item in enumerate(evidence):
+        stored = files.get(case_id, item.content_hash)
+        if stored is None or stored.meta.size != item.size:
+            raise Problem(
+                422,
+                "evidence_not_uploaded",
+                f"佐证材料 {item.name} 未上传到本案件",
+                f"evidence {item.name} was not uploaded to this case",
+                errors=[{"field": f"body.evidence.{index}", "message": "not uploaded"}],
+            )
+
+
+Handler = Callable[..., Coroutine[Any, Any, CaseState]]
+
+
+def _endpoint(path: str, summary: str, command: type[c.Command]) -> None:
+    body_model = _body_model(command)
+
+    async def handler(
+        request: Request,
+        store: Store,
+        directory: Units,
+        actor: CurrentActor,
+        case_id: CaseId,
+        body: Annotated[body_model, Body()],  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey = None,
+    ) -> CaseState:
+        await visible_case(store, directory, actor, case_id)
+        payload: BaseModel = body
+        cmd = command(actor=actor, **payload.model_dump())
+        return await _run_command(request, case_id, cmd, idempotency_key, payload)
+
+    _register(path, summary, handler, command.__name__)
+
+
+def _decision_endpoint(
+    path: str,
+    summary: str,
+    choices: dict[str, type[c.Command]],
+) -> None:
+    """One endpoint whose body picks the command with ``decision``."""
+    models = [
+        _body_model(command, {"decision": (Literal[choice], Field(description=summary))})
+        for choice, command in choices.items()
+    ]
+    union: Any = Annotated[models[0] | models[1], Field(discriminator="decision")]
+
+    async def handler(
+        request: Request,
+        store: Store,
+        directory: Units,
+        actor: CurrentActor,
+        case_id: CaseId,
+        body: Annotated[union, Body()],
+        idempotency_key: IdempotencyKey = None,
+    ) -> CaseState:
+        await visible_case(store, directory, actor, case_id)
+        payload: BaseModel = body
+        fields = payload.model_dump()
+        command = choices[fields.pop("decision")]
+        return await _run_command(
+            request, case_id, command(actor=actor, **fields), idempotency_key, payload
+        )
+
+    _register(path, summary, handler, path.replace("-", "_"))
+
+
+def _register(path: str, summary: str, handler: Handler, name: str) -> None:
+    router.add_api_route(
+        f"/cases/{{case_id}}/{path}",
+        handler,
+        methods=["POST"],
+        response_model=CaseState,
+        summary=summary,
+        name=name,
+        responses={
+            401: {"description": "No valid bearer token"},
+            403: {"description": "Your role may not do this"},
+            404: {"description": "No such case, or not within your scope"},
+            409: {"description": "The case is not in a state that allows this"},
+            422: {"description": "Invalid input, or refused by a rule"},
+        },
+    )
+
+
+_endpoint("plan", "提交整改方案 Submit the rectification plan", c.SubmitPlan)
+_endpoint("progress", "报告整改进展 Report progress (with evidence)", c.ReportProgress)
+_endpoint("milestone-report", "报告阶段目标 Report a milestone", c.ReportMilestone)
+_endpoint("extension-request", "申请延期 Request an extension", c.RequestExtension)
+_decision_endpoint(
+    "extension-decision",
+    "延期审批 Grant or deny the pending extension",
+    {"grant": c.GrantExtension, "deny": c.DenyExtension},
+)
+_endpoint("closure-request", "申请销号 Submit for closure", c.RequestClosure)
+_decision_endpoint(
+    "verification",
+    "验收 Pass (close) or reject the pending closure",
+    {"pass": c.VerifyClosure, "reject": c.RejectClosure},
+)
+_endpoint("reopen", "回头看重新打开 Reopen within the look-back window", c.ReopenCase)
+_endpoint("withdraw", "撤销 Withdraw the case", c.WithdrawCase)
+_endpoint("reassign", "转交责任 Transfer to another unit and cadre", c.TransferResponsibility)
+_endpoint("assign", "指定责任人 Assign another responsible cadre", c.AssignResponsibility)
+_endpoint("deadline", "调整整改期限 Set the deadline", c.SetDeadline)
+_endpoint("target", "设定整改目标 Set the target", c.SetTarget)
+_endpoint("accountability", "问责 Record an accountability action", c.RecordAccountability)
+_endpoint("tolerance", "容错免责 Apply an error-tolerance exemption", c.ApplyTolerance)
+_endpoint("satisfaction", "满意度回访 Record a satisfaction visit", c.RecordSatisfaction)
