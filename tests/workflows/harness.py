@@ -67,13 +67,12 @@ def business_date(moment: str | datetime) -> date:
     return value.astimezone(CST).date()
 
 
-async def next_monday(env: WorkflowEnvironment) -> date:
-    """Skip to the next Monday, 10:00 in China, and return that Monday."""
+async def next_monday_of(env: WorkflowEnvironment) -> date:
+    """The Monday the next timeline will start on (strictly after today in China)."""
     now = (await env.get_current_time()).astimezone(CST)
     day = now.date() + timedelta(days=1)
     while day.weekday() != 0:
         day += timedelta(days=1)
-    await skip_to(env, day)
     return day
 
 
@@ -202,7 +201,8 @@ async def timeline(
     queue = f"tq-{uuid.uuid4()}"
     finding_id = uuid.uuid4().hex
     sink = RecordingSink()
-    start = await next_monday(env)
+    start = await next_monday_of(env)
+    await skip_to(env, start)
     milestones = tuple(
         Milestone(milestone_id=f"m{i + 1}", title=f"第{i + 1}阶段", due=start + timedelta(days=d))
         for i, d in enumerate(milestone_offsets)

@@ -25,6 +25,7 @@ from domain.commands import (
     RequestClosure,
     RequestExtension,
     SubmitPlan,
+    TransferResponsibility,
     VerifyClosure,
     WithdrawCase,
 )
@@ -367,3 +368,29 @@ async def test_a_long_term_case_keeps_each_milestone_and_flags_the_late_one(
             (NotificationKind.MILESTONE_DUE, "m2"),
             (NotificationKind.MILESTONE_BEHIND, "m2"),
         ]
+
+
+async def test_a_transfer_changes_who_is_reminded(
+    time_skipping_env: WorkflowEnvironment, event_store: EventStore
+) -> None:
+    async with timeline(time_skipping_env, event_store, deadline_offset=11) as case:
+        await case.advance_to(2)
+        await case.send(
+            Case.transfer_responsibility,
+            TransferResponsibility(
+                actor=SUPERVISOR, unit_id="county-water", cadre_id="cadre-9", reason="职能调整"
+            ),
+        )
+        old_unit = await case.refused(Case.submit_plan, SubmitPlan(actor=UNIT, plan="方案"))
+        assert (old_unit.type, old_unit.details[0]) == ("PermissionDenied", "not_own_unit")
+        await case.advance_to(5)
+        assert case.events()[-2:] == [
+            ("ReminderSent", case.day(4)),
+            ("WarningRaised", case.day(4)),
+        ]
+        responsible = case.sink.notices[0].recipients[0]
+        assert (responsible.audience, responsible.unit_id, responsible.cadre_id) == (
+            Audience.RESPONSIBLE,
+            "county-water",
+            "cadre-9",
+        )
