@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
 from api.routes import archive, cases, commands, directory, evidence, findings, health
@@ -25,6 +26,12 @@ from store.tokens import Tokens
 __all__ = ["create_app"]
 
 API_PREFIX = "/api/v1"
+API_DESCRIPTION = """\
+Every call but `/health` needs `Authorization: Bearer <token>` (`zhenggai token create`).
+A supervisor or inspector works on their unit's subtree, a unit user on their own unit;
+a case outside your scope answers 404. Errors are RFC 9457 `application/problem+json`
+with a stable `code`, `message_zh` and `message_en`. POSTs accept an `Idempotency-Key`.
+"""
 
 
 def create_app(
@@ -48,6 +55,7 @@ def create_app(
 
     app = FastAPI(
         title="zhenggai 整改",
+        description=API_DESCRIPTION,
         summary="Rectification of assessment findings: cases, deadlines, escalation, archive.",
         version="0.1.0",
         lifespan=lifespan,
@@ -61,6 +69,7 @@ def create_app(
     app.state.evidence = EvidenceFiles(engine)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
+    install_openapi(app)
 
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(findings.router)
