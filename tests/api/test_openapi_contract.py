@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks as st_checks
+from schemathesis.core.result import Ok
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -103,14 +105,14 @@ def test_no_server_errors_and_responses_match_the_schema(
     # operation's strategy is driven by hypothesis directly.
     schema = schemathesis.openapi.from_url(f"{live_api}/openapi.json")
     headers = {"Authorization": f"Bearer {tokens['province_supervisor']}"}
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) > 20
 
     for operation in operations:
 
         @given(case=operation.as_strategy())
         @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-        def exercise(case: schemathesis.Case) -> None:
+        def exercise(case: Any) -> None:
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         exercise()
