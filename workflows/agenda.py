@@ -105,12 +105,21 @@ def _timer(step: PlannedStep, policy: Policy) -> Timer:
     return Timer(_at(policy, due, OFFICE_HOUR), action, due, step.command)
 
 
-def _superseded(step: PlannedStep, state: CaseState, due: list[int]) -> bool:
-    """A reminder whose moment passed while a closer one is due or sent: one notice, not three."""
-    if not isinstance(step.command, SendReminder):
+def _superseded(step: PlannedStep, state: CaseState, today: date, due: list[int]) -> bool:
+    """A notice whose moment passed unsent (a late start, a worker down for days).
+
+    Of several reminders due at once only the closest goes out; after the deadline
+    day neither reminders nor the near-deadline warning do: overdue says it all.
+    """
+    command = step.command
+    late = state.deadline is not None and today > state.deadline
+    if isinstance(command, RaiseWarning):
+        return late and command.reason is WarningReason.NEAR_DEADLINE
+    if not isinstance(command, SendReminder):
         return False
-    days = step.command.working_days_before
-    return any(sent < days for sent in state.reminders_sent) or any(d < days for d in due)
+    days = command.working_days_before
+    closer = any(sent < days for sent in state.reminders_sent) or any(d < days for d in due)
+    return late or closer
 
 
 def decision_pending(state: CaseState | None, watch: DecisionWatch | None) -> bool:
@@ -144,7 +153,7 @@ def pending_timers(
         for s in steps
         if isinstance(s.command, SendReminder) and s.due <= today
     ]
-    timers = [_timer(s, policy) for s in steps if not _superseded(s, state, due_reminders)]
+    timers = [_timer(s, policy) for s in steps if not _superseded(s, state, today, due_reminders)]
     if watch is not None and decision_pending(state, watch):
         calendar = policy.working_calendar()
         counted = decision_interval * (watch.reminders_sent + 1)

@@ -125,7 +125,7 @@ class Timeline:
         await asyncio.wait_for(moved_on(), timeout=30)
 
     async def send(self, update: Any, command: Command) -> CaseState:
-        request = CommandRequest(command=command, context=self.context)
+        request: CommandRequest[Command] = CommandRequest(command=command, context=self.context)
         state: CaseState = await self.handle.execute_update(update, request)
         return state
 

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.commands import OpenCase
 from domain.vocabulary import Actor, CaseStatus, Role, Source
 from store.event_store import EventStore
+from tests.workflows.harness import terminate_if_running
 from worker import build_worker
 from workflows.case_workflow import RectificationCaseWorkflow
 from workflows.models import CaseWorkflowInput, RequestContext, case_workflow_id
@@ -55,6 +56,8 @@ async def test_opening_a_case_appends_finding_and_case_events_once(
         assert state.case_id == finding_id
         queried = await handle.query(RectificationCaseWorkflow.current_state)
         assert queried == state
+        # The case's clock is now running: stop it, or its timers would fire for no worker.
+        await terminate_if_running(handle)
     stored = event_store.read_stream(workflow_id)
     assert [(e.version, e.type) for e in stored] == [(1, "FindingRecorded"), (2, "CaseOpened")]
     assert stored[0].data["title"] == "污水处理厂超标排放"
