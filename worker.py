@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
@@ -15,7 +16,7 @@ from cli.settings import Settings
 from store.event_store import EventStore
 from workflows.case_workflow import RectificationCaseWorkflow
 
-__all__ = ["build_worker", "connect_temporal", "workflow_runner"]
+__all__ = ["build_worker", "connect_temporal", "worker_from_settings", "workflow_runner"]
 
 ACTIVITY_THREADS = 16
 
@@ -57,4 +58,24 @@ def build_worker(
         # Thousands of open cases cost memory only for the cached ones.
         max_cached_workflows=max_cached_workflows,
         workflow_runner=workflow_runner(),
+    )
+
+
+def worker_from_settings(
+    client: Client,
+    settings: Settings,
+    engine: Engine,
+    *,
+    notifications: NotificationSink | None = None,
+) -> Worker:
+    """The worker of one process: the store on ``engine``, queue and cache size from Settings.
+
+    Notices go to the log until a delivery channel exists.
+    """
+    return build_worker(
+        client,
+        EventStore(engine),
+        task_queue=settings.task_queue,
+        max_cached_workflows=settings.max_cached_workflows,
+        notifications=notifications,
     )

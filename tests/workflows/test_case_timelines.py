@@ -328,6 +328,7 @@ async def test_a_long_term_case_keeps_each_milestone_and_flags_the_late_one(
         deadline_offset=60,
         kind=CaseKind.LONG_TERM,
         milestone_offsets=(18, 39),
+        max_cached_workflows=0,  # every task replays the history: determinism, all along
     ) as case:
         await case.advance_to(17)
         await case.send(
