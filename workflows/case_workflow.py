@@ -124,6 +124,7 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
         timer = self._timer(now)
         return CaseOverview(
             state=self._state,
+            as_of=now,
             light=traffic_light(self._state, now, self._policy),
             next_timer=None if timer is None else timer.view(),
             decision_pending=decision_pending(self._state, self._watch),

@@ -108,7 +108,16 @@ class NextTimer(BaseModel):
 
 
 class CaseOverview(BaseModel):
+    """The ``overview`` query's answer.
+
+    ``light`` is as of ``as_of``, the workflow's clock at its last task (a query cannot
+    read the wall clock); every timer wakes the workflow, so it is stale only while
+    nothing is due, e.g. a closure awaiting verification past the deadline. For a
+    light "now", call ``domain.traffic_light.traffic_light(state, now)``.
+    """
+
     state: CaseState | None
+    as_of: datetime
     light: TrafficLight
     next_timer: NextTimer | None
-    decision_pending: bool = False
+    decision_pending: bool = False  # a level-4 recommendation awaits a supervisor's decision

@@ -8,8 +8,11 @@ days before Friday day 11" is Friday day 4. Reminders, warnings and escalations 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from temporalio.client import RPCError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.models import Audience, NotificationKind
@@ -395,3 +398,28 @@ async def test_a_transfer_changes_who_is_reminded(
             "county-water",
             "cadre-9",
         )
+
+
+async def test_two_verifications_at_once_close_the_case_once_and_refuse_the_other(
+    time_skipping_env: WorkflowEnvironment, event_store: EventStore
+) -> None:
+    async with timeline(time_skipping_env, event_store, deadline_offset=18) as case:
+        await case.advance_to(1)
+        await case.send(Case.submit_plan, SubmitPlan(actor=UNIT, plan="方案"))
+        await case.send(Case.request_closure, RequestClosure(actor=UNIT, summary="完成"))
+        # Arriving in one workflow task, both pass the validator on the same pending
+        # closure; the handler, holding the case's write lock, decides again and refuses
+        # the second. Arriving apart, the validator refuses it. The caller sees the same.
+        outcomes = await asyncio.gather(
+            case.send(Case.verify_closure, VerifyClosure(actor=SUPERVISOR)),
+            case.send(Case.verify_closure, VerifyClosure(actor=SUPERVISOR)),
+            return_exceptions=True,
+        )
+        closed = [o for o in outcomes if not isinstance(o, BaseException)]
+        refused = [o for o in outcomes if isinstance(o, WorkflowUpdateFailedError)]
+        assert [s.status for s in closed] == [CaseStatus.CLOSED]
+        assert len(refused) == 1
+        cause = refused[0].cause
+        assert isinstance(cause, ApplicationError)
+        assert (cause.type, cause.details[0]) == ("InvalidState", "no_pending_closure")
+        assert [t for t, _ in case.events()].count("CaseClosed") == 1
