@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -160,8 +161,8 @@ steps = st.lists(
 @given(schedule=steps, finish=st.lists(st.booleans(), min_size=CONNECTIONS, max_size=CONNECTIONS))
 def test_random_interleavings_reach_a_subscriber_exactly_once_in_order(
     engine: Engine,
-    schedule: list[tuple],
-    finish: list[bool],  # type: ignore[type-arg]
+    schedule: list[tuple[Any, ...]],
+    finish: list[bool],
 ) -> None:
     store = EventStore(engine)
     streams = [new_stream() for _ in range(STREAMS)]
@@ -235,7 +236,7 @@ def test_random_interleavings_reach_a_subscriber_exactly_once_in_order(
     assert len(delivered) == len(set(delivered))  # each once
     assert not rolled_back & set(delivered)
     for stream in streams:
-        mine = [e for e in recorder.events if e.stream_id == stream]
-        assert [e.event_id for e in mine] == committed[stream]  # all, in stream order
-        assert [e.version for e in mine] == list(range(1, len(mine) + 1))
+        received = [e for e in recorder.events if e.stream_id == stream]
+        assert [e.event_id for e in received] == committed[stream]  # all, in stream order
+        assert [e.version for e in received] == list(range(1, len(received) + 1))
     assert recorder.stored(engine) == len(delivered)
