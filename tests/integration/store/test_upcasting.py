@@ -23,12 +23,14 @@ upcasters = Upcasters()
 
 @upcasters.register("FindingRecorded", from_version=1)
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    return {**data, "severity": data.pop("level", "normal")}
+    severity = data.pop("level", "normal")
+    return {**data, "severity": severity}
 
 
 @upcasters.register("FindingRecorded", from_version=2)
 def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
-    return {**data, "unit_ids": [data.pop("unit_id")]}
+    unit_id = data.pop("unit_id")
+    return {**data, "unit_ids": [unit_id]}
 
 
 def _finding(schema_version: int, data: dict[str, Any]) -> NewEvent:
