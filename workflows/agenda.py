@@ -147,13 +147,13 @@ def pending_timers(
     """Every timer still to come for the case as it is, in firing order."""
     if state is None:
         return []
-    steps = planned_steps(state, policy)
+    planned = [(step, _timer(step, policy)) for step in planned_steps(state, policy)]
     due_reminders = [
-        s.command.working_days_before
-        for s in steps
-        if isinstance(s.command, SendReminder) and s.due <= today
+        step.command.working_days_before
+        for step, timer in planned
+        if isinstance(step.command, SendReminder) and timer.due <= today
     ]
-    timers = [_timer(s, policy) for s in steps if not _superseded(s, state, today, due_reminders)]
+    timers = [t for s, t in planned if not _superseded(s, state, today, due_reminders)]
     if watch is not None and decision_pending(state, watch):
         calendar = policy.working_calendar()
         counted = decision_interval * (watch.reminders_sent + 1)
