@@ -96,8 +96,7 @@ async def _run_worker(settings: Settings, url: str) -> None:
     from cli.up import _redact
     from store.engine import check_reachable, make_engine
     from store.errors import DatabaseUnreachable
-    from store.event_store import EventStore
-    from worker import build_worker, connect_temporal
+    from worker import connect_temporal, worker_from_settings
 
     lang = settings.language
     engine = make_engine(url, pool_size=10)
@@ -117,13 +116,7 @@ async def _run_worker(settings: Settings, url: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    running = build_worker(
-        client,
-        EventStore(engine),
-        task_queue=settings.task_queue,
-        max_cached_workflows=settings.max_cached_workflows,
-    )
-    async with running:
+    async with worker_from_settings(client, settings, engine):
         structlog.get_logger("worker").info(
             text(
                 "worker_running", lang, address=settings.temporal_target, queue=settings.task_queue
