@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, select, text
-from sqlalchemy.exc import IntegrityError
+import psycopg
+from sqlalchemy import Connection, Engine, RowMapping, select
 
 from store.canonical import canonical_bytes
 from store.errors import ConcurrencyError, IdempotencyConflict, StaleTransaction
@@ -32,10 +32,7 @@ from store.upcasting import Upcasters
 
 __all__ = ["EventStore"]
 
-APPEND = text(
-    "SELECT status, version, head_hash "
-    "FROM append_events(:stream_id, :stream_type, :expected, :documents, :notify)"
-)
+APPEND = "SELECT status, version, head_hash FROM append_events(%s, %s, %s, %s, %s)"
 
 
 def _now() -> datetime:
@@ -77,22 +74,19 @@ class EventStore:
             )
             for offset, event in enumerate(new_events, start=1)
         ]
-        params = {
-            "stream_id": stream_id,
-            "stream_type": stream_type,
-            "expected": expected_version,
-            "documents": documents,
-            "notify": self.notify,
-        }
+        params = (stream_id, stream_type, expected_version, documents, self.notify)
         try:
             if conn is not None:
                 return self._append(conn, params, new_events)
-            with self.engine.begin() as own:
+            # The append is one statement, hence its own transaction: autocommit
+            # saves the BEGIN and COMMIT round trips.
+            with self.engine.connect() as own:
+                own = own.execution_options(isolation_level="AUTOCOMMIT")
                 return self._append(own, params, new_events)
-        except IntegrityError as exc:
-            if "event_id" not in str(exc.orig):
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != "events_event_id_key":
                 raise
-            detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None) or ""
+            detail = exc.diag.message_detail or ""
             raise IdempotencyConflict(
                 stream_id,
                 detail.removeprefix("Key (event_id)=(").split(")", 1)[0] or "?",
@@ -100,11 +94,15 @@ class EventStore:
             ) from exc
 
     def _append(
-        self, conn: Connection, params: dict[str, Any], new_events: Sequence[NewEvent]
+        self, conn: Connection, params: tuple[Any, ...], new_events: Sequence[NewEvent]
     ) -> AppendResult:
-        stream_id: str = params["stream_id"]
-        expected: int = params["expected"]
-        status, version, head = conn.execute(APPEND, params).one()
+        stream_id: str = params[0]
+        expected: int = params[2]
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        row = driver.execute(APPEND, params).fetchone()
+        assert row is not None
+        status, version, head = row
         if status == "ok":
             return AppendResult(stream_id, expected + 1, int(version), bytes(head))
         if status == "stale":

@@ -21,10 +21,12 @@ Problem codes (``Problem.code``):
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from psycopg.types.json import set_json_loads
 from sqlalchemy import Connection, Engine, text
 
 from store.canonical import GENESIS, encode_document, format_timestamp
@@ -35,6 +37,12 @@ __all__ = ["Problem", "VerifyReport", "verify_log"]
 
 _ZERO = bytes(32)
 _sha256 = hashlib.sha256
+_decode = json.JSONDecoder().decode
+
+
+def _loads(data: bytes | str) -> Any:
+    """jsonb text to Python, without json.loads' encoding detection (jsonb is UTF-8)."""
+    return _decode(data if isinstance(data, str) else data.decode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,46 +157,57 @@ def _scan(
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor(name="zg_verify") as cursor:
-        cursor.itersize = 5_000
+        set_json_loads(_loads, cursor)
         cursor.execute(sql, params)
-        for row in cursor:
-            (position, tx_id, stream, version, event_id, type_, schema_version) = row[:7]
-            data, metadata, recorded_at, previous_hash, stored_hash = row[7:]
-            count += 1
-            while bound is not None and (tx_id, position) > bound:
-                _check_seal(seal, merkle, seal_start, report)  # type: ignore[arg-type]
-                seal_start = bound
-                seal = next(pending, None)
-                bound = (seal.up_to_tx_id, seal.up_to_position) if seal else None
-            if bound is not None:
-                merkle.add(event_leaf(tx_id, position, stored_hash))
-            chain = chains.get(stream)
-            if chain is None:
-                chain = chains[stream] = [1, GENESIS]
-            if version != chain[0]:
-                report.add(
-                    Problem("version", stream, version, expected=str(chain[0]), found=str(version))
-                )
-            if previous_hash != chain[1]:
-                report.add(
-                    Problem(
-                        "link", stream, version, expected=chain[1].hex(), found=previous_hash.hex()
+        while rows := cursor.fetchmany(5_000):
+            for row in rows:
+                (position, tx_id, stream, version, event_id, type_, schema_version) = row[:7]
+                data, metadata, recorded_at, previous_hash, stored_hash = row[7:]
+                count += 1
+                while bound is not None and (tx_id, position) > bound:
+                    _check_seal(seal, merkle, seal_start, report)  # type: ignore[arg-type]
+                    seal_start = bound
+                    seal = next(pending, None)
+                    bound = (seal.up_to_tx_id, seal.up_to_position) if seal else None
+                if bound is not None:
+                    merkle.add(event_leaf(tx_id, position, stored_hash))
+                chain = chains.get(stream)
+                if chain is None:
+                    chain = chains[stream] = [1, GENESIS]
+                if version != chain[0]:
+                    report.add(
+                        Problem(
+                            "version", stream, version, expected=str(chain[0]), found=str(version)
+                        )
                     )
-                )
-            if recorded_at != last_moment:
-                last_moment, last_text = recorded_at, format_timestamp(recorded_at)
-            document = encode_document(
-                stream, version, event_id, type_, schema_version, data, metadata, last_text
-            )
-            recomputed = _sha256(previous_hash + document).digest()
-            if recomputed != stored_hash:
-                report.add(
-                    Problem(
-                        "hash", stream, version, expected=recomputed.hex(), found=stored_hash.hex()
+                if previous_hash != chain[1]:
+                    report.add(
+                        Problem(
+                            "link",
+                            stream,
+                            version,
+                            expected=chain[1].hex(),
+                            found=previous_hash.hex(),
+                        )
                     )
+                if recorded_at != last_moment:
+                    last_moment, last_text = recorded_at, format_timestamp(recorded_at)
+                document = encode_document(
+                    stream, version, event_id, type_, schema_version, data, metadata, last_text
                 )
-            chain[0] = version + 1
-            chain[1] = stored_hash
+                recomputed = _sha256(previous_hash + document).digest()
+                if recomputed != stored_hash:
+                    report.add(
+                        Problem(
+                            "hash",
+                            stream,
+                            version,
+                            expected=recomputed.hex(),
+                            found=stored_hash.hex(),
+                        )
+                    )
+                chain[0] = version + 1
+                chain[1] = stored_hash
     while seal is not None:
         _check_seal(seal, merkle, seal_start, report)
         seal_start = (seal.up_to_tx_id, seal.up_to_position)

@@ -47,7 +47,7 @@ def upgrade() -> None:
         ) LANGUAGE plpgsql AS $$
         DECLARE
             n integer := cardinality(p_documents);
-            previous bytea;
+            previous bytea := decode(repeat('00', 32), 'hex');  -- GENESIS
             hashes bytea[];
             actual integer;
             last_tx xid8;
@@ -55,63 +55,75 @@ def upgrade() -> None:
             IF n IS NULL OR n = 0 THEN
                 RAISE EXCEPTION 'append_events needs at least one document';
             END IF;
-            IF p_expected = 0 THEN
-                previous := decode(repeat('00', 32), 'hex');  -- GENESIS
-                hashes := array_fill(NULL::bytea, ARRAY[n]);
-                FOR i IN 1..n LOOP
-                    previous := sha256(previous || p_documents[i]);
-                    hashes[i] := previous;
-                END LOOP;
-                INSERT INTO streams AS s (stream_id, type, version, head_hash)
-                    VALUES (p_stream_id, p_stream_type, n, previous)
-                    ON CONFLICT (stream_id) DO NOTHING;
-                IF NOT FOUND THEN
-                    SELECT s.version INTO actual FROM streams s
-                        WHERE s.stream_id = p_stream_id;
-                    status := 'conflict';
-                    version := actual;
-                    RETURN;
-                END IF;
-                previous := decode(repeat('00', 32), 'hex');  -- GENESIS
-            ELSE
-                SELECT s.version, s.head_hash INTO actual, previous FROM streams s
-                    WHERE s.stream_id = p_stream_id FOR UPDATE;
+            IF p_expected > 0 THEN
+                SELECT s.version, s.head_hash, e.tx_id INTO actual, previous, last_tx
+                    FROM streams s
+                    LEFT JOIN events e ON e.stream_id = s.stream_id AND e.version = s.version
+                    WHERE s.stream_id = p_stream_id
+                    FOR UPDATE OF s;
                 IF actual IS DISTINCT FROM p_expected THEN
                     status := 'conflict';
                     version := coalesce(actual, 0);
                     RETURN;
                 END IF;
-                SELECT e.tx_id INTO last_tx FROM events e
-                    WHERE e.stream_id = p_stream_id AND e.version = actual;
                 IF last_tx > pg_current_xact_id() THEN
                     status := 'stale';
                     version := actual;
                     RETURN;
                 END IF;
-                hashes := array_fill(NULL::bytea, ARRAY[n]);
-                head_hash := previous;
-                FOR i IN 1..n LOOP
-                    head_hash := sha256(head_hash || p_documents[i]);
-                    hashes[i] := head_hash;
-                END LOOP;
-                UPDATE streams s SET version = p_expected + n, head_hash = hashes[n]
-                    WHERE s.stream_id = p_stream_id;
             END IF;
-            INSERT INTO events (stream_id, version, event_id, type, schema_version,
-                                data, metadata, recorded_at, previous_hash, hash)
-            SELECT p_stream_id, p_expected + d.i, (d.j ->> 'event_id')::uuid, d.j ->> 'type',
-                   (d.j ->> 'schema_version')::integer, d.j -> 'data', d.j -> 'metadata',
-                   (d.j ->> 'recorded_at')::timestamptz,
-                   CASE WHEN d.i = 1 THEN previous ELSE hashes[d.i - 1] END, hashes[d.i]
-            FROM (SELECT convert_from(doc, 'UTF8')::jsonb AS j, i
-                  FROM unnest(p_documents) WITH ORDINALITY AS u (doc, i)) AS d
-            ORDER BY d.i;
+            hashes := array_fill(NULL::bytea, ARRAY[n]);
+            head_hash := previous;
+            FOR i IN 1..n LOOP
+                head_hash := sha256(head_hash || p_documents[i]);
+                hashes[i] := head_hash;
+            END LOOP;
+            IF p_expected = 0 THEN
+                WITH created AS (
+                    INSERT INTO streams (stream_id, type, version, head_hash)
+                    VALUES (p_stream_id, p_stream_type, n, hashes[n])
+                    ON CONFLICT (stream_id) DO NOTHING
+                    RETURNING 1
+                )
+                INSERT INTO events (stream_id, version, event_id, type, schema_version,
+                                    data, metadata, recorded_at, previous_hash, hash)
+                SELECT p_stream_id, d.i, (d.j ->> 'event_id')::uuid, d.j ->> 'type',
+                       (d.j ->> 'schema_version')::integer, d.j -> 'data', d.j -> 'metadata',
+                       (d.j ->> 'recorded_at')::timestamptz,
+                       CASE WHEN d.i = 1 THEN previous ELSE hashes[d.i - 1] END, hashes[d.i]
+                FROM created,
+                     (SELECT convert_from(u.doc, 'UTF8')::jsonb AS j, u.i
+                      FROM unnest(p_documents) WITH ORDINALITY AS u (doc, i)) AS d
+                ORDER BY d.i;
+                IF NOT FOUND THEN  -- the stream exists already
+                    SELECT s.version INTO actual FROM streams s WHERE s.stream_id = p_stream_id;
+                    status := 'conflict';
+                    version := actual;
+                    head_hash := NULL;
+                    RETURN;
+                END IF;
+            ELSE
+                WITH moved AS (
+                    UPDATE streams s SET version = p_expected + n, head_hash = hashes[n]
+                    WHERE s.stream_id = p_stream_id
+                    RETURNING 1
+                )
+                INSERT INTO events (stream_id, version, event_id, type, schema_version,
+                                    data, metadata, recorded_at, previous_hash, hash)
+                SELECT p_stream_id, p_expected + d.i, (d.j ->> 'event_id')::uuid, d.j ->> 'type',
+                       (d.j ->> 'schema_version')::integer, d.j -> 'data', d.j -> 'metadata',
+                       (d.j ->> 'recorded_at')::timestamptz,
+                       CASE WHEN d.i = 1 THEN previous ELSE hashes[d.i - 1] END, hashes[d.i]
+                FROM moved,
+                     (SELECT convert_from(u.doc, 'UTF8')::jsonb AS j, u.i
+                      FROM unnest(p_documents) WITH ORDINALITY AS u (doc, i)) AS d
+                ORDER BY d.i;
+            END IF;
             IF p_notify THEN
-                PERFORM pg_notify('events', p_stream_id);
+                PERFORM pg_notify('events', '');
             END IF;
             status := 'ok';
             version := p_expected + n;
-            head_hash := hashes[n];
         END;
         $$;
 
