@@ -255,7 +255,7 @@ def read_raw(url: str, page: int) -> tuple[int, float]:
             cur.execute(
                 "SELECT position, tx_id::text::bigint, stream_id, version, event_id, type, "
                 "schema_version, data, metadata, recorded_at, previous_hash, hash "
-                "FROM events ORDER BY tx_id, position"
+                "FROM events ORDER BY events.tx_id, events.position"
             )
             while rows := cur.fetchmany(page):
                 count += len(rows)

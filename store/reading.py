@@ -25,7 +25,9 @@ from store.upcasting import Upcasters
 
 __all__ = ["COLUMNS", "Checkpoint", "fetch_events", "read_all", "read_stream"]
 
-# In the field order of RecordedEvent, so a row builds it positionally.
+# In the field order of RecordedEvent, so a row builds it positionally. The
+# output column ``tx_id`` is a bigint: ORDER BY must name ``events.tx_id`` (the
+# xid8 column) to follow the (tx_id, position) index instead of sorting.
 COLUMNS = (
     "position, tx_id::text::bigint, stream_id, version, event_id, type, schema_version, "
     "data, metadata, recorded_at, previous_hash, hash"
@@ -35,7 +37,7 @@ READ_ALL = (
     f"SELECT {COLUMNS} FROM events "  # noqa: S608 - constant text
     "WHERE (tx_id, position) > (%s::text::xid8, %s) "
     "AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) "
-    "ORDER BY tx_id, position LIMIT %s"
+    "ORDER BY events.tx_id, events.position LIMIT %s"
 )
 
 READ_STREAM = (

@@ -148,7 +148,8 @@ def iter_leaves(conn: Connection, up_to: Checkpoint) -> Iterator[tuple[int, int,
         cursor.itersize = 20_000
         cursor.execute(
             "SELECT tx_id::text::bigint, position, hash FROM events "
-            "WHERE (tx_id, position) <= (%s::text::xid8, %s) ORDER BY tx_id, position",
+            "WHERE (tx_id, position) <= (%s::text::xid8, %s) "
+            "ORDER BY events.tx_id, events.position",
             (str(up_to.tx_id), up_to.position),
         )
         yield from cursor
@@ -171,7 +172,7 @@ def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> Seal
             text(
                 "SELECT tx_id::text::bigint, position FROM events "
                 "WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) "
-                "ORDER BY tx_id DESC, position DESC LIMIT 1"
+                "ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
             )
         ).first()
         bound = Checkpoint.START if bound_row is None else Checkpoint(*map(int, bound_row))

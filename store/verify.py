@@ -98,7 +98,7 @@ def verify_log(
         _check_seal_chain(seals, key, report)
         heads = _stream_heads(conn, stream_id)
         if stream_id is None:
-            sql = f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY tx_id, position"  # noqa: S608
+            sql = f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY events.tx_id, events.position"  # noqa: S608
             params: tuple[Any, ...] = ()
         else:
             sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = %s ORDER BY version"  # noqa: S608

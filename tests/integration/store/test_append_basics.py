@@ -104,3 +104,30 @@ def test_events_are_append_only(event_store: EventStore, statement: str) -> None
     event_store.append(_stream(), 0, _events(1))
     with pytest.raises(DBAPIError, match="append-only"), event_store.engine.begin() as conn:
         conn.execute(text(statement))
+
+
+def test_an_event_id_stored_in_another_stream_is_refused(event_store: EventStore) -> None:
+    batch = _events(1)
+    event_store.append(_stream(), 0, batch)
+    other = _stream()
+    with pytest.raises(IdempotencyConflict, match="another stream") as caught:
+        event_store.append(other, 0, batch)
+    assert caught.value.event_id == str(batch[0].event_id)
+    assert event_store.stream_version(other) == 0
+
+
+def test_metadata_is_stored_as_given(event_store: EventStore) -> None:
+    from store.metadata import EventMetadata
+
+    stream = _stream()
+    metadata = EventMetadata(
+        actor="u-1",
+        role="inspector",
+        unit_id="unit-3",
+        request_id="req-9",
+        causation_id="cmd-1",
+        correlation_id="case-1",
+        workflow_id="wf-1",
+    ).as_dict()
+    event_store.append(stream, 0, [NewEvent(uuid.uuid4(), "Noted", {}, metadata=metadata)])
+    assert event_store.read_stream(stream)[0].metadata == metadata
