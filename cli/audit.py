@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -75,6 +75,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{count} problems found ({events} events, {seals} seals checked); the first:",
     ),
     "exported": ("已导出 {count} 个封存到 {path}", "exported {count} seals to {path}"),
+    "bad_seals_file": (
+        "无法读取封存文件 {path}：{reason}",
+        "cannot read the seals file {path}: {reason}",
+    ),
 }
 
 _PROBLEMS: dict[str, tuple[str, str]] = {
@@ -111,6 +115,10 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "seal_chain": (
         "封存 #{seal}：未链接到上一个封存；应为 {expected}，实为 {found}",
         "seal #{seal}: does not chain to the seal before it; expected {expected}, found {found}",
+    ),
+    "seal_export": (
+        "封存 #{seal}：与外部保存的副本不符（{expected}，实为 {found}）",
+        "seal #{seal}: does not match the copy kept outside ({expected}, found {found})",
     ),
     "seal_root": (
         "封存 #{seal}：事件与封存不符；封存时 {expected}，现在 {found}",
@@ -208,16 +216,32 @@ def verify(
     stream: Annotated[
         str | None, typer.Option("--stream", help="Check only this stream's chain.")
     ] = None,
+    seals_file: Annotated[
+        Path | None,
+        typer.Option("--seals", help="Seals kept outside (export-seals output) to compare."),
+    ] = None,
 ) -> None:
     """Recompute every hash chain and seal; report the first broken link; exit 1 if any."""
     settings = _settings()
     key = _key(settings)
     lang = settings.language
+    exported = [] if seals_file is None else _read_seals(seals_file, lang)
     with _database(settings) as engine:
-        report = verify_log(engine, key, stream_id=stream)
+        report = verify_log(engine, key, stream_id=stream, exported=exported)
     _print_report(report, lang)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _read_seals(path: Path, lang: str) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError) as exc:
+        _fail(_say("bad_seals_file", lang, path=path, reason=_first_line(exc)))
+    if not all(isinstance(seal, dict) for seal in kept):
+        _fail(_say("bad_seals_file", lang, path=path, reason="not JSON Lines of seals"))
+    return kept
 
 
 def _print_report(report: VerifyReport, lang: str) -> None:

@@ -16,12 +16,15 @@ Problem codes (``Problem.code``):
   seal_signature  the seal's HMAC does not verify with the key
   seal_chain      the seal does not chain to the seal before it
   seal_root       the events up to the seal's bound no longer give its root and count
+  seal_export     a seal kept outside the system (``export_seals``) is missing from
+                  the database or differs from it
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -85,10 +88,16 @@ def verify_log(
     key: bytes | None,
     *,
     stream_id: str | None = None,
+    exported: Sequence[dict[str, Any]] = (),
     max_problems: int = 100,
 ) -> VerifyReport:
     """Check every chain and seal (or, with ``stream_id``, that stream's chain
-    and the seals' signatures). Without a key, signatures are not checked."""
+    and the seals' signatures). Without a key, signatures are not checked.
+
+    ``exported``: seals an inspector kept outside the system (the dicts of
+    ``export_seals``); each must still be in the database, unchanged. Without
+    them, someone with database rights could drop the seals and rewrite the
+    whole log consistently."""
     report = VerifyReport(max_problems=max_problems)
     with engine.connect() as conn:
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
@@ -96,6 +105,7 @@ def verify_log(
         seals = load_seals(conn)
         report.seals = len(seals)
         _check_seal_chain(seals, key, report)
+        _check_exported(seals, exported, report)
         heads = _stream_heads(conn, stream_id)
         if stream_id is None:
             sql = f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY events.tx_id, events.position"  # noqa: S608
@@ -108,6 +118,22 @@ def verify_log(
     _check_heads(chains, heads, report)
     report.streams = len(chains)
     return report
+
+
+def _check_exported(
+    seals: list[Seal], exported: Sequence[dict[str, Any]], report: VerifyReport
+) -> None:
+    stored = {seal.seq: seal.to_json() for seal in seals}
+    for kept in exported:
+        seq = kept.get("seq")
+        now = stored.get(seq) if isinstance(seq, int) else None
+        if now is None:
+            report.add(Problem("seal_export", seal_seq=seq, expected="present", found="missing"))
+        elif now != kept:
+            fields = sorted(k for k in kept.keys() | now.keys() if kept.get(k) != now.get(k))
+            report.add(
+                Problem("seal_export", seal_seq=seq, expected="as kept", found=", ".join(fields))
+            )
 
 
 def _check_seal_chain(seals: list[Seal], key: bytes | None, report: VerifyReport) -> None:

@@ -212,6 +212,31 @@ def test_the_inspector_can_export_the_seals(
     printed = runner.invoke(audit_app, ["export-seals"], env=_env(url, key=None))
     assert printed.exit_code == 0
     assert [json.loads(line) for line in printed.stdout.splitlines()] == seals
+    kept = runner.invoke(audit_app, ["verify", "--seals", str(target)], env=_env(url))
+    assert kept.exit_code == 0, kept.output
+
+
+def test_seals_removed_from_the_database_are_caught_by_the_exported_copy(
+    fresh: tuple[str, Engine, EventStore], tmp_path: Path
+) -> None:
+    url, engine, store = fresh
+    _fill(store, streams=1)
+    seal_log(engine, KEY.encode())
+    target = tmp_path / "seals.jsonl"
+    runner.invoke(audit_app, ["export-seals", "-o", str(target)], env=_env(url))
+    with engine.begin() as conn:  # an insider drops the seals to hide a rewrite
+        conn.execute(text("ALTER TABLE seals DISABLE TRIGGER seals_no_update_delete"))
+        conn.execute(text("DELETE FROM seals"))
+        conn.execute(text("ALTER TABLE seals ENABLE TRIGGER seals_no_update_delete"))
+    assert runner.invoke(audit_app, ["verify"], env=_env(url)).exit_code == 0
+    result = runner.invoke(audit_app, ["verify", "--seals", str(target)], env=_env(url))
+    assert result.exit_code == 1
+    assert "seal #1: does not match the copy kept outside (present, found missing)" in result.output
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n")
+    bad = runner.invoke(audit_app, ["verify", "--seals", str(broken)], env=_env(url))
+    assert bad.exit_code == 2
+    assert len(bad.output.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
