@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 
 from api.auth import CurrentActor, in_scope
 from api.case_access import visible_case
+from api.command_examples import EXAMPLES
 from api.deps import Store, Units
 from api.models import ID_PATTERN
 from api.problems import Problem
@@ -42,7 +43,11 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 CaseId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
-def _body_model(command: type[c.Command], extra: dict[str, Any] | None = None) -> type[BaseModel]:
+def _body_model(
+    command: type[c.Command],
+    extra: dict[str, Any] | None = None,
+    example: dict[str, Any] | None = None,
+) -> type[BaseModel]:
     """The command's fields minus the actor, as a request body with no unknown fields."""
     fields: dict[str, Any] = {
         name: (info.annotation, info)
@@ -50,7 +55,10 @@ def _body_model(command: type[c.Command], extra: dict[str, Any] | None = None) -
         if name != "actor"
     }
     fields.update(extra or {})
-    return create_model(f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"), **fields)
+    config = ConfigDict(extra="forbid")
+    if example is not None:
+        config["json_schema_extra"] = {"examples": [example]}
+    return create_model(f"{command.__name__}Body", __config__=config, **fields)
 
 
 def _update_name(command: type[c.Command]) -> str:
@@ -142,7 +150,7 @@ Handler = Callable[..., Coroutine[Any, Any, CaseState]]
 
 
 def _endpoint(path: str, summary: str, command: type[c.Command]) -> None:
-    body_model = _body_model(command)
+    body_model = _body_model(command, example=EXAMPLES.get(path))
 
     async def handler(
         request: Request,
@@ -168,7 +176,11 @@ def _decision_endpoint(
 ) -> None:
     """One endpoint whose body picks the command with ``decision``."""
     models = [
-        _body_model(command, {"decision": (Literal[choice], Field(description=summary))})
+        _body_model(
+            command,
+            {"decision": (Literal[choice], Field(description=summary))},
+            EXAMPLES.get(f"{path}:{choice}"),
+        )
         for choice, command in choices.items()
     ]
     union: Any = Annotated[models[0] | models[1], Field(discriminator="decision")]
