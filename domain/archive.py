@@ -56,6 +56,7 @@ __all__ = [
     "TimelineEntry",
     "build_archive",
     "cadre_archive",
+    "cadre_archives",
 ]
 
 _Frozen = ConfigDict(frozen=True)
@@ -174,31 +175,7 @@ class _Fold:
             )
 
     def stream(self, records: Sequence[RecordedEvent]) -> None:
-        live = [r for r in records if r.event.occurred_at <= self.as_of]
-        if any(isinstance(r.event, CaseWithdrawn) for r in live):
-            return
-        state: CaseState | None = None
-        cycle_start: RecordedEvent | None = None  # CaseOpened or the last CaseReopened
-        deadline_source: list[RecordedEvent] = []  # what set the deadline in force
-        for record in live:
-            before = state
-            state = evolve(state, record.event)
-            event = record.event
-            if isinstance(event, CaseOpened | CaseReopened):
-                cycle_start, deadline_source = record, [record]
-            elif isinstance(event, DeadlineSet | DeadlineExtended):
-                deadline_source = [record]
-            elif isinstance(event, CaseOverdue):
-                deadline_source = [*deadline_source, record]
-            if self.period.contains(self.policy.today(event.occurred_at)):
-                self.in_period(record, before, state, cycle_start)
-        if (
-            state is not None
-            and state.status is CaseStatus.OPEN
-            and state.deadline is not None
-            and self.policy.today(self.as_of) > state.deadline
-        ):
-            self.count(state.cadre_id, "overdue_now", *deadline_source)
+        _walk((self,), records)
 
     def in_period(
         self,
@@ -284,6 +261,39 @@ class _Fold:
         )
 
 
+def _walk(folds: Sequence[_Fold], records: Sequence[RecordedEvent]) -> None:
+    """Fold one stream once, feeding every period's tallies (all share as_of and policy)."""
+    as_of, policy = folds[0].as_of, folds[0].policy
+    live = [r for r in records if r.event.occurred_at <= as_of]
+    if any(isinstance(r.event, CaseWithdrawn) for r in live):
+        return
+    state: CaseState | None = None
+    cycle_start: RecordedEvent | None = None  # CaseOpened or the last CaseReopened
+    deadline_source: list[RecordedEvent] = []  # what set the deadline in force
+    for record in live:
+        before = state
+        state = evolve(state, record.event)
+        event = record.event
+        if isinstance(event, CaseOpened | CaseReopened):
+            cycle_start, deadline_source = record, [record]
+        elif isinstance(event, DeadlineSet | DeadlineExtended):
+            deadline_source = [record]
+        elif isinstance(event, CaseOverdue):
+            deadline_source = [*deadline_source, record]
+        day = policy.today(event.occurred_at)
+        for fold in folds:
+            if fold.period.contains(day):
+                fold.in_period(record, before, state, cycle_start)
+    if (
+        state is not None
+        and state.status is CaseStatus.OPEN
+        and state.deadline is not None
+        and policy.today(as_of) > state.deadline
+    ):
+        for fold in folds:
+            fold.count(state.cadre_id, "overdue_now", *deadline_source)
+
+
 def _folded(
     events: Iterable[RecordedEvent], period: Period, as_of: datetime, policy: Policy
 ) -> _Fold:
@@ -319,3 +329,23 @@ def cadre_archive(
 ) -> CadreArchive:
     """One cadre's archive; all figures zero when no event counts for them."""
     return _folded(events, period, as_of, policy).archive(cadre_id)
+
+
+def cadre_archives(
+    streams: Iterable[Sequence[RecordedEvent]],
+    cadre_id: str,
+    periods: Sequence[Period],
+    as_of: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> tuple[CadreArchive, ...]:
+    """One cadre's archive for each of ``periods``, folding each stream once.
+
+    ``streams`` are whole streams in stream order, given in stream id order;
+    the result equals ``cadre_archive`` called once per period.
+    """
+    if not periods:
+        return ()
+    folds = tuple(_Fold(period, as_of, policy) for period in periods)
+    for records in streams:
+        _walk(folds, records)
+    return tuple(fold.archive(cadre_id) for fold in folds)

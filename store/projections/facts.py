@@ -1,0 +1,42 @@
+"""A case as the read models see it: the domain fold of its stream, and its light.
+
+The light is the domain's ``traffic_light`` as of the case's last event, so it
+is a function of the log alone. It stays fresh because the workflow appends an
+event at each moment the light changes (a warning near the deadline, overdue
+the day after it, closure, reopening).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.archive import RecordedEvent as DomainRecord
+from domain.events import FindingRecorded
+from domain.policy import DEFAULT_POLICY, Policy
+from domain.state import CaseState, fold
+from domain.traffic_light import traffic_light
+from domain.vocabulary import TrafficLight
+
+__all__ = ["CaseFacts", "case_facts"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    stream_id: str
+    state: CaseState
+    finding: FindingRecorded
+    light: TrafficLight
+
+
+def case_facts(
+    records: Sequence[DomainRecord], policy: Policy = DEFAULT_POLICY
+) -> CaseFacts | None:
+    if not records:
+        return None
+    first = records[0].event
+    state = fold(r.event for r in records)
+    if state is None or not isinstance(first, FindingRecorded):
+        return None
+    at = state.last_event_at or state.recorded_at
+    return CaseFacts(records[0].stream_id, state, first, traffic_light(state, at, policy))

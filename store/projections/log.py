@@ -1,0 +1,107 @@
+"""Reading the log for projections: up to a checkpoint, stream by stream.
+
+``bound`` is a checkpoint; only events at or before it, in (tx_id, position)
+order, are read. Every event at or before a checkpoint that a subscriber
+reached has committed (``store.reading``), so these reads are stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from domain.archive import RecordedEvent as DomainRecord
+from domain.events import EVENT_TYPES, event_from_json
+from store.reading import Checkpoint
+
+__all__ = ["StreamEvent", "domain_records", "head", "read_streams", "scan_streams"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    stream_id: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+
+
+_COLUMNS = "stream_id, version, event_id::text, type, schema_version, data"
+_BOUND = "(tx_id, position) <= (%s::text::xid8, %s)"
+
+_HEAD = (
+    "SELECT tx_id::text::bigint, position FROM events "
+    "WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) "
+    "ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
+)
+
+
+def _driver(conn: Connection) -> Any:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
+def head(conn: Connection) -> Checkpoint:
+    """The last event a subscriber can read now (START when there is none)."""
+    row = _driver(conn).execute(_HEAD).fetchone()
+    return Checkpoint.START if row is None else Checkpoint(int(row[0]), int(row[1]))
+
+
+def read_streams(
+    conn: Connection, stream_ids: Sequence[str], bound: Checkpoint
+) -> dict[str, list[StreamEvent]]:
+    """The events of ``stream_ids`` at or before ``bound``, each stream in version order."""
+    found: dict[str, list[StreamEvent]] = {s: [] for s in sorted(set(stream_ids))}
+    if not found:
+        return found
+    sql = (
+        f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY(%s) AND {_BOUND} "  # noqa: S608
+        "ORDER BY stream_id, version"
+    )
+    with _driver(conn).cursor() as cursor:
+        cursor.execute(sql, (list(found), str(bound.tx_id), bound.position))
+        for row in cursor:
+            found[row[0]].append(StreamEvent(*row))
+    return found
+
+
+def scan_streams(
+    conn: Connection, bound: Checkpoint, *, where: str = "", params: Sequence[Any] = ()
+) -> Iterator[list[StreamEvent]]:
+    """Every stream at or before ``bound`` (optionally filtered), one list per stream,
+    in stream id order, through a server-side cursor: memory holds one stream."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM events WHERE {_BOUND} {where} "  # noqa: S608
+        "ORDER BY stream_id, version"
+    )
+    driver = _driver(conn)
+    with driver.cursor(name="projection_scan") as cursor:
+        cursor.itersize = 5000
+        cursor.execute(sql, (str(bound.tx_id), bound.position, *params))
+        current: list[StreamEvent] = []
+        for row in cursor:
+            event = StreamEvent(*row)
+            if current and current[0].stream_id != event.stream_id:
+                yield current
+                current = []
+            current.append(event)
+        if current:
+            yield current
+
+
+def domain_records(events: Sequence[StreamEvent]) -> list[DomainRecord]:
+    """The case events of one stream as the domain reads them; [] for a stream that
+    is not a case (it does not start with a finding), and events of unknown types
+    (other stream kinds) are left out."""
+    known = [e for e in events if e.type in EVENT_TYPES]
+    if not known or known[0].type != "FindingRecorded":
+        return []
+    return [
+        DomainRecord(e.event_id, e.stream_id, event_from_json(e.type, e.schema_version, e.data))
+        for e in known
+    ]

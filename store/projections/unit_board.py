@@ -1,0 +1,162 @@
+"""Unit board: per responsible unit, cases by light, red cases by escalation level
+(the overdue ageing ladder of the policy: 0 not yet escalated, 1 催办 … 4 问责建议),
+and the on-time rate of closures (against the original deadline).
+
+Cases count once opened; withdrawn cases leave the board, as they leave the
+archive. ``unit_board_cases`` holds each case's contribution (a function of its
+stream); ``unit_board`` is the sum over a unit's rows, recomputed for the
+units a batch touches (the old unit of a transferred case included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, Engine, text
+
+from domain.policy import DEFAULT_POLICY
+from domain.vocabulary import CaseStatus
+from store.projections.base import Progress, Projection
+from store.projections.facts import CaseFacts, case_facts
+from store.projections.log import domain_records, read_streams, scan_streams
+from store.reading import Checkpoint
+from store.records import RecordedEvent
+
+__all__ = ["PROJECTION", "UnitBoardRow", "unit_board"]
+
+NAME = "unit_board"
+_CASES = "unit_board_cases"
+_CASE_COLUMNS = "stream_id, unit_id, light, status, escalation_level, closed, closed_on_time"
+
+_AGGREGATE = """
+INSERT INTO {board} (unit_id, cases, active, green, yellow, red, grey,
+    red_level_0, red_level_1, red_level_2, red_level_3, red_level_4,
+    closed, closed_on_time, on_time_rate)
+SELECT unit_id, count(*),
+    count(*) FILTER (WHERE status IN ('open', 'closure_pending')),
+    count(*) FILTER (WHERE light = 'green'),
+    count(*) FILTER (WHERE light = 'yellow'),
+    count(*) FILTER (WHERE light = 'red'),
+    count(*) FILTER (WHERE light = 'grey'),
+    count(*) FILTER (WHERE light = 'red' AND escalation_level = 0),
+    count(*) FILTER (WHERE light = 'red' AND escalation_level = 1),
+    count(*) FILTER (WHERE light = 'red' AND escalation_level = 2),
+    count(*) FILTER (WHERE light = 'red' AND escalation_level = 3),
+    count(*) FILTER (WHERE light = 'red' AND escalation_level = 4),
+    count(*) FILTER (WHERE closed),
+    count(*) FILTER (WHERE closed_on_time),
+    CASE WHEN count(*) FILTER (WHERE closed) > 0 THEN
+        round(count(*) FILTER (WHERE closed_on_time)::numeric
+              / count(*) FILTER (WHERE closed), 4)::text END
+FROM {cases} {where} GROUP BY unit_id
+"""
+
+
+def _row(facts: CaseFacts) -> tuple[Any, ...] | None:
+    s = facts.state
+    if s.opened_at is None or s.status is CaseStatus.WITHDRAWN:
+        return None
+    closed = s.status is CaseStatus.CLOSED and s.closed_at is not None
+    on_time = (
+        closed
+        and s.closed_at is not None
+        and s.original_deadline is not None
+        and DEFAULT_POLICY.today(s.closed_at) <= s.original_deadline
+    )
+    return (
+        facts.stream_id,
+        s.unit_id,
+        facts.light.value,
+        s.status.value,
+        s.escalation_level,
+        closed,
+        on_time,
+    )
+
+
+def _insert_cases(conn: Connection, suffix: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    if rows:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        sql = f"INSERT INTO {_CASES}{suffix} ({_CASE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+        with driver.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+
+def _apply(
+    conn: Connection, suffix: str, batch: Sequence[RecordedEvent], bound: Checkpoint
+) -> None:
+    streams = read_streams(conn, [e.stream_id for e in batch], bound)
+    ids = list(streams)
+    cases, board = f"{_CASES}{suffix}", f"{NAME}{suffix}"
+    old_units = conn.exec_driver_sql(
+        f"DELETE FROM {cases} WHERE stream_id = ANY(%s) RETURNING unit_id",  # noqa: S608
+        (ids,),
+    ).scalars()
+    units = set(old_units)
+    rows = []
+    for events in streams.values():
+        facts = case_facts(domain_records(events))
+        row = _row(facts) if facts else None
+        if row is not None:
+            rows.append(row)
+            units.add(row[1])
+    _insert_cases(conn, suffix, rows)
+    if units:
+        unit_list = sorted(units)
+        conn.exec_driver_sql(f"DELETE FROM {board} WHERE unit_id = ANY(%s)", (unit_list,))  # noqa: S608
+        sql = _AGGREGATE.format(board=board, cases=cases, where="WHERE unit_id = ANY(%s)")
+        conn.exec_driver_sql(sql, (unit_list,))
+
+
+def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
+    rows: list[tuple[Any, ...]] = []
+    for events in scan_streams(conn, bound):
+        facts = case_facts(domain_records(events))
+        row = _row(facts) if facts else None
+        if row is not None:
+            rows.append(row)
+        progress(len(events))
+        if len(rows) >= 1000:
+            _insert_cases(conn, suffix, rows)
+            rows = []
+    _insert_cases(conn, suffix, rows)
+    conn.exec_driver_sql(
+        _AGGREGATE.format(board=f"{NAME}{suffix}", cases=f"{_CASES}{suffix}", where="")
+    )
+
+
+PROJECTION = Projection(NAME, (_CASES, NAME), (("stream_id",), ("unit_id",)), _apply, _build)
+
+
+class UnitBoardRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    unit_id: str
+    cases: int
+    active: int
+    green: int
+    yellow: int
+    red: int
+    grey: int
+    red_level_0: int
+    red_level_1: int
+    red_level_2: int
+    red_level_3: int
+    red_level_4: int
+    closed: int
+    closed_on_time: int
+    on_time_rate: str | None  # decimal string, four places; None before any closure
+
+
+def unit_board(engine: Engine, unit_ids: Sequence[str] | None = None) -> list[UnitBoardRow]:
+    """The board's rows (of ``unit_ids`` when given), by unit id."""
+    where = "" if unit_ids is None else "WHERE unit_id = ANY(:units)"
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT * FROM {NAME} {where} ORDER BY unit_id"),  # noqa: S608
+            {"units": list(unit_ids or [])},
+        ).mappings()
+        return [UnitBoardRow.model_validate(dict(r)) for r in rows]
