@@ -10,13 +10,28 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.delivery.config import DeliveryConfig, RetryPolicy, SmtpConfig
+from activities.delivery.dispatcher import Dispatcher
 from activities.event_log import EventLogActivities
-from activities.notifications import LogNotificationSink, NotificationActivities, NotificationSink
+from activities.notifications import (
+    LogNotificationSink,
+    NotificationActivities,
+    NotificationSink,
+    OutboxNotificationSink,
+)
 from cli.settings import Settings
 from store.event_store import EventStore
+from store.outbox import Outbox
 from workflows.case_workflow import RectificationCaseWorkflow
 
-__all__ = ["build_worker", "connect_temporal", "worker_from_settings", "workflow_runner"]
+__all__ = [
+    "build_worker",
+    "connect_temporal",
+    "delivery_config",
+    "dispatcher_from_settings",
+    "worker_from_settings",
+    "workflow_runner",
+]
 
 ACTIVITY_THREADS = 16
 
@@ -70,12 +85,55 @@ def worker_from_settings(
 ) -> Worker:
     """The worker of one process: the store on ``engine``, queue and cache size from Settings.
 
-    Notices go to the log until a delivery channel exists.
+    Notices go into the notification outbox; ``dispatcher_from_settings`` delivers them.
     """
+    store = EventStore(engine)
     return build_worker(
         client,
-        EventStore(engine),
+        store,
         task_queue=settings.task_queue,
         max_cached_workflows=settings.max_cached_workflows,
-        notifications=notifications,
+        notifications=notifications or OutboxNotificationSink(store),
     )
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    """Delivery settings as plain values; ``ValueError`` names a setting that cannot work."""
+    if settings.smtp_password is not None and not settings.smtp_username:
+        raise ValueError("ZHENGGAI_SMTP_PASSWORD is set but ZHENGGAI_SMTP_USERNAME is not")
+    if "@" not in settings.smtp_sender:
+        raise ValueError(f"ZHENGGAI_SMTP_SENDER is not an email address: {settings.smtp_sender!r}")
+    if not settings.public_base_url.startswith(("http://", "https://")):
+        raise ValueError(
+            f"ZHENGGAI_PUBLIC_BASE_URL must start with http:// or https://: "
+            f"{settings.public_base_url!r}"
+        )
+    if settings.notification_backoff_cap_seconds < settings.notification_backoff_base_seconds:
+        raise ValueError("ZHENGGAI_NOTIFICATION_BACKOFF_CAP_SECONDS is below the base")
+    password = settings.smtp_password
+    secret = settings.webhook_secret
+    return DeliveryConfig(
+        smtp=SmtpConfig(
+            host=settings.smtp_host or None,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username or None,
+            password=None if password is None else password.get_secret_value(),
+            sender=settings.smtp_sender,
+            timeout=settings.smtp_timeout_seconds,
+        ),
+        retry=RetryPolicy(
+            max_attempts=settings.notification_max_attempts,
+            backoff_base=settings.notification_backoff_base_seconds,
+            backoff_cap=settings.notification_backoff_cap_seconds,
+        ),
+        language=settings.notification_language or settings.language,
+        public_base_url=settings.public_base_url,
+        webhook_secret=None if secret is None else secret.get_secret_value(),
+        poll_seconds=settings.notification_poll_seconds,
+    )
+
+
+def dispatcher_from_settings(settings: Settings, engine: Engine) -> Dispatcher:
+    """The outbox dispatcher of one process; run it with ``await dispatcher.run(stop)``."""
+    return Dispatcher(Outbox(engine), EventStore(engine), delivery_config(settings))

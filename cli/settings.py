@@ -67,6 +67,22 @@ class Settings(BaseSettings):
         "text/plain",
     )
 
+    # Notifications (email and webhooks, delivered from the outbox).
+    smtp_host: str | None = None  # unset: email rows wait as pending
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "zhenggai@localhost"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_secret: SecretStr | None = None  # signs webhooks whose contact has no secret
+    public_base_url: str = "http://127.0.0.1:8000/api/v1"  # case links in messages
+    notification_language: Language | None = None  # None: `language`
+    notification_max_attempts: int = Field(default=8, ge=1, le=100)
+    notification_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    notification_backoff_cap_seconds: float = Field(default=600.0, gt=0)
+    notification_poll_seconds: float = Field(default=2.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Delivery of the notification outbox: channels (SMTP, webhooks), texts, the dispatcher."""
