@@ -1,0 +1,144 @@
+"""`zhenggai archive`: rebuild the read models from the event log, or check them.
+
+    zhenggai archive rebuild [--projection NAME]   replay the log into fresh tables, swap them in
+    zhenggai archive check [--projection NAME]     compare with a scratch rebuild; 1 if any differ
+
+Bad input (unknown projection, no DATABASE_URL, unreachable database) is one
+line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+from sqlalchemy.exc import DBAPIError
+
+from cli.archive_common import chosen_projections, database, load_settings
+from cli.archive_messages import text
+from cli.preflight import UsageProblem, exit_with
+from store.projections.check import check as check_projection
+from store.projections.rebuild import RebuildBusy, count_events
+from store.projections.rebuild import rebuild as rebuild_projection
+from store.reading import Checkpoint
+
+__all__ = ["archive_app"]
+
+archive_app = typer.Typer(
+    name="archive",
+    help="政绩档案与读模型：从事件日志重建、核对 / rebuild and check the read models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ProjectionOption = Annotated[
+    str | None,
+    typer.Option("--projection", help="case_summary, unit_board or cadre_archive (default: all)."),
+]
+
+
+class _Speed(ProgressColumn):
+    """Events per second; blank until rich has measured some."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:>9,.0f} {self.unit}")
+
+
+def _progress(language: str) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        _Speed(text("events_per_second", language)),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+
+
+@archive_app.command()
+def rebuild(projection: ProjectionOption = None) -> None:
+    """Replay the whole log into fresh tables and swap them in atomically."""
+    try:
+        settings = load_settings()
+        lang = settings.language
+        chosen = chosen_projections(projection, lang)
+        with database(settings) as engine, _progress(lang) as bar:
+            for item in chosen:
+                task = bar.add_task(text("rebuilding", lang, name=item.name), total=None)
+
+                def started(at: Checkpoint, task: TaskID = task) -> None:
+                    bar.update(task, total=count_events(engine, at))
+
+                def advance(n: int, task: TaskID = task) -> None:
+                    bar.advance(task, n)
+
+                result = rebuild_projection(engine, item, on_start=started, progress=advance)
+                bar.console.print(
+                    text(
+                        "rebuilt",
+                        lang,
+                        name=item.name,
+                        position=result.checkpoint.position,
+                        caught_up=result.caught_up,
+                    )
+                )
+    except UsageProblem as problem:
+        raise exit_with(problem) from None
+    except RebuildBusy as busy:
+        raise exit_with(UsageProblem(text("rebuild_busy", lang, name=busy.name))) from None
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise exit_with(UsageProblem(text("database_error", lang, reason=reason))) from None
+
+
+@archive_app.command()
+def check(projection: ProjectionOption = None) -> None:
+    """Rebuild into a scratch copy and compare it with the live tables, row by row."""
+    failed = False
+    try:
+        settings = load_settings()
+        lang = settings.language
+        chosen = chosen_projections(projection, lang)
+        with database(settings) as engine:
+            for item in chosen:
+                typer.echo(text("checking", lang, name=item.name), err=True)
+                report = check_projection(engine, item)
+                at = report.checkpoint.position
+                if report.ok:
+                    typer.echo(
+                        text("check_ok", lang, name=item.name, rows=report.rows, position=at)
+                    )
+                    continue
+                failed = True
+                count = len(report.differences)
+                typer.echo(text("check_failed", lang, name=item.name, count=count))
+                for difference in report.differences:
+                    typer.echo("  " + difference.describe())
+    except UsageProblem as problem:
+        raise exit_with(problem) from None
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise exit_with(UsageProblem(text("database_error", lang, reason=reason))) from None
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,107 @@
+"""Rebuild a projection from the whole log while the live one keeps serving.
+
+1. Build ``<table>_rebuild`` from every event up to the head (one transaction,
+   the live tables untouched; readers and the live runner go on).
+2. In one short transaction: lock the live checkpoint row (the runner's batch
+   in flight finishes first, the next one waits), apply to the new tables the
+   events the live runner processed meanwhile, rename live → ``_old`` and
+   ``_rebuild`` → live, drop ``_old``, and set the checkpoint. Readers see the
+   old tables or the new ones, never a half; the runner resumes on the new ones
+   (its statements name the tables, resolved again after the rename).
+
+Two rebuilds of the same projection exclude each other with an advisory lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from store.projections.base import Progress, Projection
+from store.projections.log import head
+from store.projections.swap import (
+    build_copy,
+    catch_up,
+    copy_tables,
+    lock_checkpoint,
+    write_checkpoint,
+)
+from store.reading import Checkpoint
+
+__all__ = ["RebuildBusy", "RebuildResult", "count_events", "rebuild"]
+
+SUFFIX = "_rebuild"
+_LOCK = "SELECT pg_try_advisory_lock(hashtextextended('rebuild:' || %s, 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended('rebuild:' || %s, 0))"
+
+
+class RebuildBusy(RuntimeError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a rebuild of {name} is already running")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildResult:
+    name: str
+    built_to: Checkpoint  # the head the build read up to
+    checkpoint: Checkpoint  # where the swapped-in tables stand
+    caught_up: int  # events applied after the build, in the swap
+
+
+def _nothing(_: int) -> None:
+    return None
+
+
+def count_events(engine: Engine, bound: Checkpoint | None = None) -> int:
+    """Events at or before ``bound`` (default: the head), for a progress bar's total."""
+    with engine.connect() as conn:
+        bound = bound or head(conn)
+        row = conn.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE (tx_id, position) <= (%s::text::xid8, %s)",
+            (str(bound.tx_id), bound.position),
+        ).scalar()
+    return int(row or 0)
+
+
+def rebuild(
+    engine: Engine,
+    projection: Projection,
+    *,
+    on_start: Callable[[Checkpoint], None] = lambda _: None,
+    progress: Progress = _nothing,
+) -> RebuildResult:
+    name = projection.name
+    with engine.connect() as conn:
+        if not conn.exec_driver_sql(_LOCK, (name,)).scalar():
+            conn.rollback()
+            raise RebuildBusy(name)
+        conn.commit()
+        try:
+            with conn.begin():
+                copy_tables(conn, projection, SUFFIX, temp=False)
+                built_to = head(conn)
+                on_start(built_to)
+                build_copy(conn, projection, SUFFIX, built_to, progress)
+            with conn.begin():
+                live = lock_checkpoint(conn, name)
+                caught_up = 0
+                if live > built_to:
+                    caught_up = catch_up(conn, projection, SUFFIX, built_to, live)
+                for table in projection.tables:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_old")
+                    conn.exec_driver_sql(f"ALTER TABLE {table}{SUFFIX} RENAME TO {table}")
+                    conn.exec_driver_sql(f"DROP TABLE {table}_old")
+                final = max(live, built_to)
+                write_checkpoint(conn, name, final)
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                for table in projection.tables:  # left behind by a failed build
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
+            conn.exec_driver_sql(_UNLOCK, (name,))
+            conn.commit()
+    return RebuildResult(name, built_to, final, caught_up)

@@ -1,0 +1,70 @@
+"""Shared steps of rebuild and check: copy a projection's tables, build, catch up.
+
+The live runner's batch transaction locks its checkpoint row first
+(``SELECT … FOR UPDATE``) and then writes its tables; ``lock_checkpoint``
+takes the same row lock first, so a swap or a comparison waits for the batch
+in flight and the runner waits for them, with no deadlock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from store.projections.base import Progress, Projection
+from store.reading import Checkpoint, read_all
+from store.subscription import read_checkpoint
+
+__all__ = ["build_copy", "catch_up", "copy_tables", "lock_checkpoint", "write_checkpoint"]
+
+_ENSURE = (
+    "INSERT INTO checkpoints (projection, tx_id, position, updated_at) "
+    "VALUES (%s, '0'::xid8, 0, now()) ON CONFLICT (projection) DO NOTHING"
+)
+_WRITE = (
+    "UPDATE checkpoints SET tx_id = %s::text::xid8, position = %s, updated_at = now() "
+    "WHERE projection = %s"
+)
+
+
+def copy_tables(conn: Connection, projection: Projection, suffix: str, *, temp: bool) -> None:
+    """Empty copies ``<table><suffix>`` of the live tables, with their indexes."""
+    for table in projection.tables:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{suffix}")
+        kind = "TEMP TABLE" if temp else "TABLE"
+        conn.exec_driver_sql(f"CREATE {kind} {table}{suffix} (LIKE {table} INCLUDING ALL)")
+
+
+def build_copy(
+    conn: Connection, projection: Projection, suffix: str, bound: Checkpoint, progress: Progress
+) -> None:
+    projection.build(conn, suffix, bound, progress)
+
+
+def lock_checkpoint(conn: Connection, name: str) -> Checkpoint:
+    conn.exec_driver_sql(_ENSURE, (name,))
+    return read_checkpoint(conn, name, for_update=True)
+
+
+def write_checkpoint(conn: Connection, name: str, checkpoint: Checkpoint) -> None:
+    conn.exec_driver_sql(_WRITE, (str(checkpoint.tx_id), checkpoint.position, name))
+
+
+def catch_up(
+    conn: Connection,
+    projection: Projection,
+    suffix: str,
+    start: Checkpoint,
+    end: Checkpoint,
+    *,
+    batch_size: int = 2000,
+) -> int:
+    """Apply the events after ``start`` up to ``end`` to the copy; how many there were."""
+    after, total = start, 0
+    while after < end:
+        batch = [e for e in read_all(conn, after, batch_size) if Checkpoint.after(e) <= end]
+        if not batch:
+            break
+        projection.apply(conn, suffix, batch, Checkpoint.after(batch[-1]))
+        after = Checkpoint.after(batch[-1])
+        total += len(batch)
+    return total

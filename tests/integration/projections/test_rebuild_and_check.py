@@ -1,0 +1,153 @@
+"""Rebuild and check, through the library and through the command line."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import date
+
+import pytest
+import typer
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from cli.archive import archive_app
+from cli.projector import projector
+from domain.commands import ReportProgress, RequestExtension
+from store.event_store import EventStore
+from store.projections.check import check
+from store.projections.lag import projection_lag
+from store.projections.registry import PROJECTIONS
+from store.projections.runner import run_projections
+
+from .helpers import Case, at, catch_up, open_command, unit_actor
+
+pytestmark = pytest.mark.integration
+
+app = typer.Typer()
+app.add_typer(archive_app, name="archive")
+app.command()(projector)
+
+
+@pytest.fixture(scope="module")
+def seeded(engine: Engine) -> EventStore:
+    store = EventStore(engine, notify=False)
+    for n in range(6):
+        case = Case(store, f"R{uuid.uuid4().hex[:6]}")
+        case.do(open_command(case.stream_id[5:], cadre_id=f"rc{n % 2}"), at(2025, 3, 3 + n))
+        case.do(ReportProgress(actor=unit_actor("unit-a"), text="进展"), at(2025, 3, 10))
+    catch_up(engine)
+    return store
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ZHENGGAI_LANGUAGE", "en")
+    return CliRunner()
+
+
+def test_a_caught_up_projection_matches_a_fresh_build(engine: Engine, seeded: EventStore) -> None:
+    for projection in PROJECTIONS.values():
+        report = check(engine, projection)
+        assert report.ok, [d.describe() for d in report.differences]
+        assert report.rows > 0
+
+
+def test_check_prints_each_difference_and_exits_1_then_rebuild_repairs(
+    engine: Engine, seeded: EventStore, cli: CliRunner
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE case_summary SET light = 'red' WHERE light = 'green'"))
+        conn.execute(text("DELETE FROM cadre_archive WHERE cadre_id = 'rc1'"))
+    result = cli.invoke(app, ["archive", "check"])
+    assert result.exit_code == 1, result.output
+    assert "light: 'red'" in result.output
+    assert "cadre_archive [cadre_id=rc1" in result.output
+    assert "missing" in result.output
+    result = cli.invoke(app, ["archive", "rebuild"])
+    assert result.exit_code == 0, result.output
+    result = cli.invoke(app, ["archive", "check", "--projection", "cadre_archive"])
+    assert result.exit_code == 0, result.output
+    assert "matches the event log" in result.output
+
+
+def test_rebuild_swaps_while_the_live_runner_keeps_going(
+    engine: Engine, seeded: EventStore
+) -> None:
+    from store.projections.rebuild import rebuild
+
+    stop = threading.Event()
+    runner = threading.Thread(target=run_projections, args=(engine, stop), kwargs={"retry": 0.1})
+    runner.start()
+    try:
+        writer_done = threading.Event()
+
+        def write() -> None:
+            for n in range(15):
+                case = Case(seeded, f"W{uuid.uuid4().hex[:6]}")
+                case.do(
+                    open_command(case.stream_id[5:], cadre_id="rc0", deadline=date(2025, 6, 20)),
+                    at(2025, 5, 5),
+                )
+                case.do(
+                    RequestExtension(
+                        actor=unit_actor("unit-a"),
+                        reason="r",
+                        proposed_deadline=date(2025, 6, 30),
+                    ),
+                    at(2025, 5, 6 + n % 3),
+                )
+            writer_done.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        for projection in PROJECTIONS.values():
+            rebuild(engine, projection)
+        writer.join()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if all(lag.events_behind == 0 for lag in projection_lag(engine)):
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        runner.join(timeout=20)
+    assert all(lag.events_behind == 0 for lag in projection_lag(engine))
+    for projection in PROJECTIONS.values():
+        report = check(engine, projection)
+        assert report.ok, [d.describe() for d in report.differences]
+
+
+def test_lag_reports_each_projection_behind_the_head(engine: Engine, seeded: EventStore) -> None:
+    catch_up(engine)
+    case = Case(seeded, f"L{uuid.uuid4().hex[:6]}")
+    case.do(open_command(case.stream_id[5:]), at(2025, 3, 3))
+    lags = {lag.name: lag for lag in projection_lag(engine)}
+    assert set(lags) == set(PROJECTIONS)
+    assert all(lag.events_behind >= 1 for lag in lags.values())
+    assert all(lag.head_position > lag.checkpoint_position for lag in lags.values())
+    catch_up(engine)
+    assert all(lag.events_behind == 0 for lag in projection_lag(engine))
+
+
+@pytest.mark.parametrize("command", ["rebuild", "check"])
+def test_an_unknown_projection_is_one_line_and_exit_2(cli: CliRunner, command: str) -> None:
+    result = cli.invoke(app, ["archive", command, "--projection", "nope"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert "no projection named nope" in lines[0]
+
+
+def test_without_a_database_url_the_commands_exit_2_in_chinese(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("ZHENGGAI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ZHENGGAI_LANGUAGE", "zh-CN")
+    for args in (["archive", "check"], ["projector"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2
+        assert "未设置 DATABASE_URL" in result.output
