@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, RowMapping, select
 
 from store.canonical import canonical_bytes
 from store.errors import ConcurrencyError, IdempotencyConflict, StaleTransaction
+from store.notify import notifier_for
 from store.reading import Checkpoint
 from store.reading import read_all as _read_all
 from store.reading import read_stream as _read_stream
@@ -45,7 +46,7 @@ class EventStore:
     ) -> None:
         self.engine = engine
         self.upcasters = upcasters
-        self.notify = notify  # NOTIFY 'events' from each append (wakes subscribers)
+        self.notify = notify  # wake subscribers after each append (see store.notify)
 
     def append(
         self,
@@ -74,15 +75,21 @@ class EventStore:
             )
             for offset, event in enumerate(new_events, start=1)
         ]
-        params = (stream_id, stream_type, expected_version, documents, self.notify)
         try:
             if conn is not None:
+                # The caller commits: NOTIFY inside its transaction, sent at its commit.
+                params = (stream_id, stream_type, expected_version, documents, self.notify)
                 return self._append(conn, params, new_events)
             # The append is one statement, hence its own transaction: autocommit
-            # saves the BEGIN and COMMIT round trips.
+            # saves the BEGIN and COMMIT round trips. Subscribers are woken after
+            # the commit, outside it (NOTIFY at commit would be a global lock).
+            params = (stream_id, stream_type, expected_version, documents, False)
             with self.engine.connect() as own:
                 own = own.execution_options(isolation_level="AUTOCOMMIT")
-                return self._append(own, params, new_events)
+                result = self._append(own, params, new_events)
+            if self.notify and not result.already_stored:
+                notifier_for(self.engine).poke()
+            return result
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.constraint_name != "events_event_id_key":
                 raise

@@ -10,7 +10,7 @@ so every event reaches the projection exactly once.
 Only one runner per projection at a time: the runner holds a session
 advisory lock on its connection (``hashtextextended('projection:' || N, 0)``);
 a second one gets ``ProjectionBusy``. While caught up it waits on
-``LISTEN events`` (every append NOTIFYs) and polls every ``poll_interval``
+``LISTEN events`` (appends NOTIFY, see ``store.notify``) and polls every ``poll_interval``
 seconds anyway, which covers missed notifications and events held back by a
 transaction that was still open when the notification came.
 """
@@ -18,11 +18,13 @@ transaction that was still open when the notification came.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine, text
 
 from store.errors import ProjectionBusy
+from store.notify import CHANNEL
 from store.reading import Checkpoint, read_all
 from store.records import RecordedEvent
 from store.upcasting import Upcasters
@@ -31,7 +33,6 @@ __all__ = ["Handler", "Subscription", "read_checkpoint"]
 
 Handler = Callable[[Connection, Sequence[RecordedEvent]], None]
 
-CHANNEL = "events"
 _LOCK = "SELECT pg_try_advisory_lock(hashtextextended('projection:' || :name, 0))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended('projection:' || :name, 0))"
 _READ_CHECKPOINT = "SELECT tx_id::text::bigint, position FROM checkpoints WHERE projection = :name"
@@ -92,7 +93,7 @@ class Subscription:
                 while not stop.is_set():
                     self._catch_up(conn, stop)
                     if not stop.is_set():
-                        self._wait(conn)
+                        self._wait(conn, stop)
             finally:
                 if conn.in_transaction():
                     conn.rollback()
@@ -129,10 +130,17 @@ class Subscription:
                 return total
         return total
 
-    def _wait(self, conn: Connection) -> None:
+    def _wait(self, conn: Connection, stop: threading.Event) -> None:
+        """Until a notification, the poll interval, or ``stop`` (seen within 0.2 s)."""
         driver = conn.connection.driver_connection
         assert driver is not None
-        for _ in driver.notifies(timeout=self.poll_interval, stop_after=1):
-            pass
+        deadline = time.monotonic() + self.poll_interval
+        woken = False
+        while not woken and not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for _ in driver.notifies(timeout=min(remaining, 0.2), stop_after=1):
+                woken = True
         for _ in driver.notifies(timeout=0):  # drop the ones that queued meanwhile
             pass

@@ -56,12 +56,15 @@ def upgrade() -> None:
                 RAISE EXCEPTION 'append_events needs at least one document';
             END IF;
             IF p_expected > 0 THEN
+                -- Locks the row only when it is at the expected version, so a
+                -- conflicting append leaves no lock behind in the caller's transaction.
                 SELECT s.version, s.head_hash, e.tx_id INTO actual, previous, last_tx
                     FROM streams s
                     LEFT JOIN events e ON e.stream_id = s.stream_id AND e.version = s.version
-                    WHERE s.stream_id = p_stream_id
+                    WHERE s.stream_id = p_stream_id AND s.version = p_expected
                     FOR UPDATE OF s;
-                IF actual IS DISTINCT FROM p_expected THEN
+                IF NOT FOUND THEN
+                    SELECT s.version INTO actual FROM streams s WHERE s.stream_id = p_stream_id;
                     status := 'conflict';
                     version := coalesce(actual, 0);
                     RETURN;

@@ -131,3 +131,18 @@ def test_an_old_open_transaction_cannot_append_behind_a_newer_writer(
             event_store.append(stream, 2, new_events(1), conn=old)
         old.rollback()
     assert event_store.stream_version(stream) == 2
+
+
+def test_a_conflicting_append_in_an_open_transaction_leaves_no_lock(
+    event_store: EventStore, engine: Engine
+) -> None:
+    stream = new_stream()
+    event_store.append(stream, 0, new_events(2))
+    with engine.connect() as open_tx:
+        open_tx.begin()
+        with pytest.raises(ConcurrencyError):
+            event_store.append(stream, 1, new_events(1), conn=open_tx)
+        with ThreadPoolExecutor(1) as pool:  # another writer is not held up
+            done = pool.submit(event_store.append, stream, 2, new_events(1))
+            assert done.result(timeout=5).last_version == 3
+        open_tx.rollback()

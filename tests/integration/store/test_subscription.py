@@ -177,6 +177,9 @@ def test_random_interleavings_reach_a_subscriber_exactly_once_in_order(
     rolled_back: set[uuid.UUID] = set()
     holder: dict[str, int] = {}  # stream -> connection whose open transaction locks it
     connections = [engine.connect() for _ in range(CONNECTIONS)]
+    for conn in connections:  # a wait on another connection's lock fails, never hangs
+        conn.execute(text("SET lock_timeout = '5s'"))
+        conn.commit()
 
     def end(index: int, commit: bool) -> None:
         conn = connections[index]
