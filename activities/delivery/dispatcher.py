@@ -94,7 +94,8 @@ class Dispatcher:
             self.outbox.cancel(row, f"case {case.state.status.value} before delivery")
             bound.info("notification_cancelled", status=case.state.status.value)
             return "cancelled"
-        message = render(row.payload, self._config.language, self._config.public_base_url)
+        facts = {**row.payload, "kind": row.kind, "level": row.level, "case_id": row.case_id}
+        message = render(facts, self._config.language, self._config.public_base_url)
         try:
             self._senders[row.channel].deliver(row, message)
         except Exception as exc:  # every failure is retried: the receiver may come back

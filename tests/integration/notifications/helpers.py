@@ -62,7 +62,12 @@ def drain(dispatcher: Dispatcher, outbox: Outbox, *, passes: int = 400) -> None:
 
 
 def notification(
-    case_id: str, key: str, recipient: str, channel: Channel = Channel.EMAIL, **payload: Any
+    case_id: str,
+    key: str,
+    recipient: str,
+    channel: Channel = Channel.EMAIL,
+    contact_id: int | None = None,
+    **payload: Any,
 ) -> NewNotification:
     return NewNotification(
         notice_key=key,
@@ -72,6 +77,7 @@ def notification(
         level=payload.pop("level", None),
         channel=channel,
         recipient=recipient,
+        contact_id=contact_id,
         payload={
             "case_id": case_id,
             "title": "河道非法采砂整治不到位",

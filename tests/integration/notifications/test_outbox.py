@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine
 
-from activities.delivery.config import DeliveryConfig
+from activities.delivery.config import DeliveryConfig, RetryPolicy
 from activities.delivery.dispatcher import Dispatcher
 from activities.delivery.errors import DeliveryFailed
 from activities.delivery.messages import Message
@@ -23,7 +23,6 @@ from store.outbox import (
     UnitContacts,
 )
 from tests.integration.notifications.helpers import (
-    FAST,
     MAILS,
     add_units_and_mail_contacts,
     notification,
@@ -51,7 +50,7 @@ def units(engine: Engine) -> None:
 
 
 def _dispatcher(engine: Engine, sender: ScriptedSender, max_attempts: int = 3) -> Dispatcher:
-    config = DeliveryConfig(retry=FAST.__class__(max_attempts, 0.01, 0.02))
+    config = DeliveryConfig(retry=RetryPolicy(max_attempts, backoff_base=0.01, backoff_cap=0.02))
     senders = dict.fromkeys(Channel, sender)
     return Dispatcher(Outbox(engine), EventStore(engine), config, senders=senders)
 
