@@ -1,0 +1,297 @@
+"""Benchmark of the projections' rebuild against a raw read of the same events.
+
+    uv run python bench/archive.py [--url postgresql://…/postgres] [--events 1000000]
+
+Without --url an embedded PostgreSQL (pgserver) starts in a temporary folder:
+a server shared with others may have a transaction left open, which holds
+back every reader below its snapshot xmin. A fresh database is created and
+migrated, and filled with realistic cases: histories driven through the
+domain's ``decide`` by random commands (plans, progress, reminders, warnings,
+overdue, escalation, extensions, closures sent back, reopening, withdrawal,
+transfers, accountability), copied with other ids onto 10 cadres per unit.
+
+At 100k events and at --events events, each in a fresh child process (so its
+peak RSS is its own):
+
+  raw      one ordered read of the events (the columns a build reads) into Python tuples
+  rebuild  ``store.projections.rebuild.rebuild`` of each projection
+
+and prints events per second, ratio = raw time / rebuild time (goal >= 0.5),
+and the peak RSS (goal: at the larger size under 1.5x the peak at 100k).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import make_url, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from domain.case import CaseState, decide, evolve
+from domain.commands import (
+    ApplyTolerance,
+    Command,
+    Escalate,
+    GrantExtension,
+    MarkOverdue,
+    OpenCase,
+    RaiseWarning,
+    RecordAccountability,
+    RecordSatisfaction,
+    RejectClosure,
+    ReopenCase,
+    ReportProgress,
+    RequestClosure,
+    RequestExtension,
+    SendReminder,
+    SubmitPlan,
+    TransferResponsibility,
+    VerifyClosure,
+    WithdrawCase,
+)
+from domain.errors import DomainError
+from domain.events import Event
+from domain.vocabulary import AccountabilityAction, Actor, CaseKind, Role, Source
+from store.engine import make_engine
+from store.migrate import upgrade
+from store.projections.rebuild import rebuild
+from store.projections.registry import PROJECTIONS
+
+CST = timezone(timedelta(hours=8))
+SUP = Actor(user_id="sup", role=Role.SUPERVISOR)
+SYS = Actor(user_id="workflow", role=Role.SYSTEM)
+UNIT = Actor(user_id="u", role=Role.UNIT, unit_id="UNT0")
+TEMPLATES = 300
+
+
+def _commands(rng: random.Random, start: date) -> list[Command]:
+    later = start + timedelta(days=rng.randint(60, 200))
+    return [
+        SubmitPlan(actor=UNIT, plan="整改方案：分三步完成，明确责任人和时间节点"),
+        ReportProgress(
+            actor=UNIT, text="已完成排查，正在整改", percent_complete=rng.randint(1, 99)
+        ),
+        ReportProgress(actor=UNIT, text="阶段性进展，佐证材料见附件"),
+        SendReminder(actor=SYS, working_days_before=rng.choice([5, 3, 1])),
+        RaiseWarning(actor=SYS),
+        MarkOverdue(actor=SYS),
+        Escalate(actor=SYS, level=rng.randint(1, 4)),
+        RequestExtension(actor=UNIT, reason="工程量大，需延期", proposed_deadline=later),
+        GrantExtension(actor=SUP),
+        RequestClosure(actor=UNIT, summary="已整改完毕，申请销号"),
+        VerifyClosure(actor=SUP),
+        RejectClosure(actor=SUP, reason="佐证材料不足"),
+        RecordSatisfaction(actor=SUP, score_percent=rng.randint(60, 100)),
+        ReopenCase(actor=SUP, reason="回头看发现问题反弹"),
+        TransferResponsibility(actor=SUP, unit_id="UNT1", cadre_id="CAD1", reason="职责调整"),
+        RecordAccountability(
+            actor=SUP, action=AccountabilityAction.ADMONISHMENT_TALK, reason="整改不力"
+        ),
+        ApplyTolerance(actor=SUP, reason="客观原因"),
+        WithdrawCase(actor=SUP, reason="经核实问题不成立"),
+    ]
+
+
+def template(rng: random.Random) -> list[Event]:
+    """One case history of 5–40 events; ids are placeholders (FID, CAD0, UNT0 …)."""
+    now = datetime(2025, rng.randint(1, 12), rng.randint(1, 28), 9, tzinfo=CST)
+    opening = OpenCase(
+        actor=SUP,
+        finding_id="FID",
+        source=rng.choice(list(Source)),
+        title="河道垃圾长期未清理，群众反映强烈",
+        description="城东河道沿岸堆积生活垃圾，影响周边居民生活",
+        category=rng.choice(["ecology", "livelihood", "economy", "work_style"]),
+        unit_id="UNT0",
+        cadre_id="CAD0",
+        kind=rng.choice([CaseKind.IMMEDIATE, CaseKind.TIME_LIMITED]),
+    )
+    events = decide(None, opening, now)
+    state: CaseState | None = None
+    for event in events:
+        state = evolve(state, event)
+    for _ in range(rng.randint(4, 60)):
+        if len(events) >= 40:
+            break
+        now += timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 5))
+        command = rng.choice(_commands(rng, now.date()))
+        try:
+            new = decide(state, command, now)
+        except DomainError:
+            continue
+        for event in new:
+            state = evolve(state, event)
+        events.extend(new)
+    return events
+
+
+def templates(seed: int) -> list[list[tuple[str, str]]]:
+    rng = random.Random(seed)
+    return [
+        [(e.event_type, json.dumps(e.model_dump(mode="json"), ensure_ascii=False)) for e in t]
+        for t in (template(rng) for _ in range(TEMPLATES))
+    ]
+
+
+def generate(url: str, first_case: int, target: int, shapes: list[list[tuple[str, str]]]) -> int:
+    """Append whole cases with COPY until ``target`` events; returns the next case number."""
+    rng = random.Random(first_case)
+    written = 0
+    case = first_case
+    now = datetime.now(CST)
+    with psycopg.connect(url) as conn:
+        while written < target:
+            streams: list[tuple[str, int]] = []
+            rows: list[tuple[str, int, str, str, str, datetime]] = []
+            while written < target and len(rows) < 50_000:
+                shape = shapes[rng.randrange(len(shapes))]
+                unit = case // 40
+                ids = {
+                    "FID": f"F{case:07d}",
+                    "UNT0": f"U{unit:05d}",
+                    "UNT1": f"U{(unit + 1) % 1250:05d}",
+                    "CAD0": f"C{unit:05d}-{case % 10}",
+                    "CAD1": f"C{(unit + 1) % 1250:05d}-{case % 7}",
+                }
+                stream = f"case-{ids['FID']}"
+                for version, (kind, data) in enumerate(shape, start=1):
+                    for token, value in ids.items():
+                        data = data.replace(f'"{token}"', f'"{value}"')
+                    rows.append((stream, version, str(uuid.uuid4()), kind, data, now))
+                streams.append((stream, len(shape)))
+                written += len(shape)
+                case += 1
+            with conn.cursor() as cur:
+                with cur.copy(
+                    "COPY streams (stream_id, type, version, head_hash) FROM STDIN"
+                ) as cp:
+                    for stream, version in streams:
+                        cp.write_row((stream, "case", version, b"\x00" * 32))
+                with cur.copy(
+                    "COPY events (stream_id, version, event_id, type, schema_version, data, "
+                    "metadata, recorded_at, previous_hash, hash) FROM STDIN"
+                ) as cp:
+                    for stream, version, event_id, kind, data, at in rows:
+                        cp.write_row(
+                            (stream, version, event_id, kind, 1, data, "{}", at, b"\0", b"\0")
+                        )
+            conn.commit()
+    return case
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _raw(url: str) -> tuple[float, float, int]:
+    start = time.perf_counter()
+    count = 0
+    with psycopg.connect(url) as conn, conn.cursor(name="raw") as cur:
+        cur.itersize = 5000
+        cur.execute(
+            "SELECT stream_id, version, event_id::text, type, schema_version, data "
+            "FROM events ORDER BY stream_id, version"
+        )
+        for _row in cur:
+            count += 1
+    return time.perf_counter() - start, _peak_mib(), count
+
+
+def _rebuild(url: str, name: str) -> tuple[float, float, int]:
+    engine = make_engine(url, pool_size=1)
+    start = time.perf_counter()
+    rebuild(engine, PROJECTIONS[name])
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed, _peak_mib(), 0
+
+
+def _in_child(target: Any, *args: Any) -> tuple[float, float, int]:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(target, args)  # type: ignore[no-any-return]
+
+
+@contextmanager
+def server(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    from pgserver.postgres_server import get_server
+
+    with tempfile.TemporaryDirectory(prefix="zg-bench-archive-") as folder:
+        pg = get_server(Path(folder) / "pgdata", cleanup_mode="stop")
+        try:
+            yield pg.get_uri()
+        finally:
+            pg.cleanup()
+
+
+@contextmanager
+def database(server_url: str) -> Iterator[str]:
+    name = f"zg_bench_archive_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(server_url, pool_size=1)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=1)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url.replace("postgresql+psycopg://", "postgresql://", 1)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def measure(url: str, events: int) -> None:
+    raw_s, raw_mib, count = _in_child(_raw, url)
+    print(f"\n{count:,} events   raw read {count / raw_s:>9,.0f} ev/s  peak {raw_mib:6.0f} MiB")
+    total = 0.0
+    for name in PROJECTIONS:
+        took, mib, _ = _in_child(_rebuild, url, name)
+        total += took
+        print(
+            f"  rebuild {name:<13} {count / took:>9,.0f} ev/s  ratio {raw_s / took:4.2f}"
+            f"  peak {mib:6.0f} MiB"
+        )
+    print(f"  rebuild all three     {count / total:>9,.0f} ev/s  ratio {raw_s / total:4.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=None, help="a PostgreSQL server (default: embedded)")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    shapes = templates(args.seed)
+    sizes = sorted({min(100_000, args.events), args.events})
+    with server(args.url) as server_url, database(server_url) as url:
+        case, written = 0, 0
+        for size in sizes:
+            started = time.perf_counter()
+            case = generate(url, case, size - written, shapes)
+            written = size
+            print(f"generated up to {size:,} events in {time.perf_counter() - started:.0f} s")
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE events")
+            measure(url, size)
+
+
+if __name__ == "__main__":
+    main()
