@@ -85,7 +85,7 @@ def test_pages_follow_the_cursor_without_repeats_in_every_sort(
         seen: list[str] = []
         cursor = None
         while True:
-            page = list_cases(engine, CaseFilters(), sort, cursor, limit=5)  # type: ignore[arg-type]
+            page = list_cases(engine, CaseFilters(), sort, cursor, limit=5)
             seen.extend(row.case_id for row in page.items)
             if page.next_cursor is None:
                 break
