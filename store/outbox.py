@@ -129,6 +129,13 @@ class OutboxRow:
     claim_token: uuid.UUID | None = None
     secret: str | None = None  # only on claimed rows: the contact's webhook key
 
+    @property
+    def shown_recipient(self) -> str:
+        """For listings: robot URLs carry their access token in the query, so it is cut."""
+        if self.channel is Channel.EMAIL:
+            return self.recipient
+        return self.recipient.split("?", 1)[0]
+
 
 _ROW = (
     "o.id, o.idempotency_key, o.notice_key, o.case_id, o.stream_id, o.kind, o.level, "

@@ -1,0 +1,218 @@
+"""`zhenggai notifications list|retry|contact …` and `zhenggai dispatcher`.
+
+Register in cli/main.py::
+
+    from cli.notifications import dispatcher, notifications_app
+    app.add_typer(notifications_app, name="notifications")
+    app.command()(dispatcher)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import structlog
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from activities.delivery.dispatcher import Dispatcher
+from cli.database import database_engine
+from cli.logs import configure_logging
+from cli.preflight import UsageProblem, exit_with
+from cli.settings import Settings
+from store.outbox import (
+    Channel,
+    ContactError,
+    ContactRole,
+    Outbox,
+    OutboxError,
+    OutboxStatus,
+    UnitContacts,
+)
+
+__all__ = ["contact_app", "dispatcher", "notifications_app"]
+
+notifications_app = typer.Typer(
+    help="Notification outbox: list (--dead), retry by hand, unit contacts.", no_args_is_help=True
+)
+contact_app = typer.Typer(help="Who of each unit receives notices, on which channel.")
+notifications_app.add_typer(contact_app, name="contact", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise exit_with(UsageProblem(f"配置有误 invalid settings: {reasons}")) from None
+
+
+def _say(settings: Settings, zh: str, en: str) -> str:
+    return en if settings.language == "en" else zh
+
+
+@notifications_app.command("list")
+def list_notifications(
+    dead: Annotated[
+        bool, typer.Option("--dead", help="Only dead rows (same as --status dead).")
+    ] = False,
+    status: Annotated[OutboxStatus | None, typer.Option(help="pending|sent|dead|cancelled")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Only this case's rows.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """List notifications with their status, attempts and last error."""
+    settings = _settings()
+    with database_engine(settings) as engine:
+        rows = Outbox(engine).rows(
+            status=OutboxStatus.DEAD if dead else status, case_id=case, limit=limit
+        )
+    en = settings.language == "en"
+    headers = (
+        ("id", "case", "kind", "level", "channel", "recipient", "status", "attempts", "last error")
+        if en
+        else ("编号", "案件", "类型", "等级", "渠道", "接收方", "状态", "尝试次数", "最近错误")
+    )
+    table = Table(*headers)
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.case_id,
+            r.kind,
+            "" if r.level is None else str(r.level),
+            r.channel.value,
+            r.shown_recipient,
+            r.status.value,
+            str(r.attempts),
+            r.last_error or "",
+        )
+    Console(width=200).print(table)
+    if not rows:
+        typer.echo(_say(settings, "没有符合条件的通知", "no notifications match"))
+
+
+@notifications_app.command("retry")
+def retry(notification_id: Annotated[int, typer.Argument(help="The row's id (see list).")]) -> None:
+    """Send a dead notification again now, with a fresh count of attempts."""
+    settings = _settings()
+    with database_engine(settings) as engine:
+        try:
+            Outbox(engine).retry(notification_id)
+        except OutboxError as exc:
+            zh, en = (
+                (f"通知 {notification_id} 不存在", f"no notification {notification_id}")
+                if exc.code == "not_found"
+                else (
+                    f"通知 {notification_id} 已发送或已取消，不能重试",
+                    f"notification {notification_id} is sent or cancelled; it cannot be retried",
+                )
+            )
+            raise exit_with(UsageProblem(_say(settings, zh, en))) from exc
+    typer.echo(
+        _say(
+            settings,
+            f"通知 {notification_id} 已重新排队，将尽快投递",
+            f"notification {notification_id} queued again",
+        )
+    )
+
+
+@contact_app.command("add")
+def add_contact(
+    unit: Annotated[str, typer.Option(help="The unit's id.")],
+    role: Annotated[ContactRole, typer.Option(help="contact|leader|supervising|listed")],
+    channel: Annotated[Channel, typer.Option(help="email|webhook|dingtalk|wecom")],
+    address: Annotated[str, typer.Option(help="Email address or webhook URL.")],
+    name: Annotated[str, typer.Option(help="Who this is.")] = "",
+    secret: Annotated[str | None, typer.Option(help="Signing key (webhook, DingTalk).")] = None,
+) -> None:
+    """Add a recipient of a unit's notices (supervising and listed also cover its subtree)."""
+    settings = _settings()
+    email = channel is Channel.EMAIL
+    if not ("@" in address if email else address.startswith(("http://", "https://"))):
+        zh, en = ("邮箱地址", "email address") if email else ("网址", "URL")
+        raise exit_with(
+            UsageProblem(
+                _say(settings, f"{address} 不是有效的{zh}", f"{address} is not a valid {en}")
+            )
+        )
+    with database_engine(settings) as engine:
+        try:
+            contact = UnitContacts(engine).add(
+                unit, role, channel, address, name=name, secret=secret
+            )
+        except ContactError as exc:
+            zh = f"单位 {unit} 不存在" if exc.code == "unit_not_found" else "该接收方已存在"
+            raise exit_with(UsageProblem(_say(settings, zh, str(exc)))) from exc
+    typer.echo(
+        _say(settings, f"已添加接收方 {contact.contact_id}", f"contact {contact.contact_id} added")
+    )
+
+
+@contact_app.command("list")
+def list_contacts(unit: Annotated[str | None, typer.Option(help="Only this unit.")] = None) -> None:
+    """List the recipients of notices per unit (never their secrets)."""
+    settings = _settings()
+    with database_engine(settings) as engine:
+        contacts = UnitContacts(engine).contacts(unit)
+    table = Table("id", "unit", "role", "channel", "address", "name", "signed")
+    for c in contacts:
+        shown = c.address if c.channel is Channel.EMAIL else c.address.split("?", 1)[0]
+        table.add_row(
+            str(c.contact_id),
+            c.unit_id,
+            c.role.value,
+            c.channel.value,
+            shown,
+            c.name,
+            "yes" if c.secret else "",
+        )
+    Console(width=200).print(table)
+
+
+@contact_app.command("remove")
+def remove_contact(contact_id: Annotated[int, typer.Argument(help="The contact's id.")]) -> None:
+    settings = _settings()
+    with database_engine(settings) as engine:
+        removed = UnitContacts(engine).remove(contact_id)
+    if not removed:
+        raise exit_with(
+            UsageProblem(_say(settings, f"接收方 {contact_id} 不存在", f"no contact {contact_id}"))
+        )
+    typer.echo(_say(settings, f"已删除接收方 {contact_id}", f"contact {contact_id} removed"))
+
+
+def dispatcher() -> None:
+    """Deliver the notification outbox (email, webhooks) until stopped (DATABASE_URL)."""
+    from worker import delivery_config, dispatcher_from_settings
+
+    settings = _settings()
+    try:
+        delivery_config(settings)  # a setting that cannot work stops us here, not at 03:00
+    except ValueError as exc:
+        raise exit_with(
+            UsageProblem(_say(settings, f"通知配置有误：{exc}", f"bad notification setting: {exc}"))
+        ) from None
+    configure_logging(settings.log_level, settings.log_format)
+    with database_engine(settings) as engine:
+        asyncio.run(_run(settings, dispatcher_from_settings(settings, engine)))
+
+
+async def _run(settings: Settings, worker: Dispatcher) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    structlog.get_logger("dispatcher").info(
+        _say(settings, "通知投递进程已启动", "notification dispatcher running"),
+        smtp=settings.smtp_host or "-",
+    )
+    try:
+        await worker.run(stop)
+    finally:
+        worker.close()
