@@ -26,7 +26,9 @@ from tests.integration.notifications.helpers import (
     MAILS,
     add_units_and_mail_contacts,
     notification,
+    smtp_config,
 )
+from tests.integration.notifications.receivers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -159,3 +161,22 @@ def test_supervising_and_listed_recipients_are_inherited_from_the_nearest_unit_u
     with pytest.raises(ContactError) as missing:
         contacts.add("nowhere", ContactRole.CONTACT, Channel.EMAIL, "x@example.cn")
     assert missing.value.code == "unit_not_found"
+
+
+def test_an_unreachable_mail_server_leaves_the_row_pending_with_the_error(
+    engine: Engine,
+) -> None:
+    outbox = Outbox(engine)
+    case = uuid.uuid4().hex
+    outbox.enqueue([notification(case, str(uuid.uuid4()), "nobody-home@example.cn")])
+    config = smtp_config(free_port())  # nothing listens there
+    dispatcher = Dispatcher(outbox, EventStore(engine), config)
+    for _ in range(3):
+        dispatcher.run_once()
+        if outbox.rows(case_id=case)[0].attempts:
+            break
+    (row,) = outbox.rows(case_id=case)
+    assert row.status is OutboxStatus.PENDING
+    assert row.attempts == 1
+    assert "ConnectionRefusedError" in (row.last_error or "")
+    assert outbox.attempts(row.id)[0][1:3] == ("failed", row.last_error)
