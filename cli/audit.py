@@ -187,8 +187,7 @@ def _database(settings: Settings) -> Iterator[Engine]:
 
 @audit_app.command()
 def seal() -> None:
-    """Seal every finished event: a Merkle root signed with ZHENGGAI_AUDIT_KEY, chained to
-    the seal before."""
+    """Seal every finished event: a signed Merkle root, chained to the seal before."""
     settings = _settings()
     key = _key(settings)
     lang = settings.language
