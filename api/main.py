@@ -13,7 +13,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
-from api.routes import archive, cases, commands, directory, evidence, findings, health
+from api.routes import (
+    archive,
+    case_list,
+    cases,
+    commands,
+    directory,
+    evidence,
+    findings,
+    health,
+    notifications,
+    projections,
+)
 from api.temporal_gateway import TemporalGateway
 from cli.settings import Settings
 from store.directory import Directory
@@ -73,12 +84,15 @@ def create_app(
 
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(findings.router)
+    v1.include_router(case_list.router)
     v1.include_router(cases.router)
     v1.include_router(commands.router)
     v1.include_router(evidence.router)
     v1.include_router(directory.router)
     v1.include_router(archive.router)
     v1.include_router(health.router)
+    v1.include_router(projections.router)
+    v1.include_router(notifications.router)
     app.include_router(v1)
     app.include_router(health.router)  # /health at the root too, for load balancers
     return app

@@ -21,6 +21,7 @@ __all__ = [
     "EvidenceOut",
     "FindingIn",
     "HealthOut",
+    "MergedInto",
     "ServiceHealth",
     "UnitIn",
     "UnitOut",
@@ -62,6 +63,10 @@ class FindingIn(BaseModel):
     kind: CaseKind = CaseKind.TIME_LIMITED
     deadline: date = Field(description="整改期限")
     target: str = Field(default="", max_length=2_000, description="整改目标")
+    force_new: bool = Field(
+        default=False,
+        description="Open a new case even when the duplicate check (减负) matches an open one.",
+    )
 
 
 class EventOut(BaseModel):
@@ -78,11 +83,20 @@ class EventOut(BaseModel):
     hash: str
 
 
+class MergedInto(BaseModel):
+    """The finding was not opened as a case: it joined this open case as one more source."""
+
+    case_id: str
+    finding_id: str
+    similarity: str = Field(description="Decimal string, 0–1")
+
+
 class CaseOut(BaseModel):
     case_id: str
     workflow_id: str
     state: CaseState
     events: list[EventOut]
+    merged: MergedInto | None = None
 
 
 class ServiceHealth(BaseModel):

@@ -14,9 +14,13 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from cli.archive import archive_app
+from cli.audit import audit_app
 from cli.logs import configure_logging
 from cli.messages import text
+from cli.notifications import dispatcher, notifications_app
 from cli.preflight import UsageProblem, exit_with, require_port
+from cli.projector import projector
 from cli.settings import Settings
 from cli.tokens import token_app
 
@@ -154,19 +158,11 @@ def api(
 
 
 app.add_typer(token_app, name="token")
-
-
-def _register_optional_commands() -> None:
-    import importlib
-
-    try:
-        audit = importlib.import_module("cli.audit")
-    except ImportError:
-        return
-    app.add_typer(audit.audit_app, name="audit")
-
-
-_register_optional_commands()
+app.add_typer(archive_app, name="archive")
+app.add_typer(audit_app, name="audit")
+app.add_typer(notifications_app, name="notifications")
+app.command()(dispatcher)
+app.command()(projector)
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """`zhenggai up`: the whole system on one machine, supervised, stopped cleanly by Ctrl-C.
 
-Order of start: PostgreSQL → migrations → Temporal → worker → API; stop runs
-it backwards. Each service that DATABASE_URL or TEMPORAL_ADDRESS names is used
-instead of being started.
+Order of start: PostgreSQL → migrations → Temporal → worker, projector,
+notification dispatcher → API; stop runs it backwards. Each service that
+DATABASE_URL or TEMPORAL_ADDRESS names is used instead of being started.
 """
 
 from __future__ import annotations
@@ -137,6 +137,8 @@ def run_up(settings: Settings, data_dir: Path) -> int:
         env = {**os.environ, "DATABASE_URL": database_url, "TEMPORAL_ADDRESS": temporal_address}
         children = [
             _Child("worker", ["worker"], env, logs / "worker.log"),
+            _Child("projector", ["projector"], env, logs / "projector.log"),
+            _Child("dispatcher", ["dispatcher"], env, logs / "dispatcher.log"),
             _Child(
                 "api",
                 ["api", "--host", settings.api_host, "--port", str(settings.api_port)],
@@ -144,7 +146,7 @@ def run_up(settings: Settings, data_dir: Path) -> int:
                 logs / "api.log",
             ),
         ]
-        for child in children:  # the API stops first, then the worker
+        for child in children:  # stopped in reverse: the API first, the worker last
             running.callback(child.stop)
 
         api_url = f"http://{settings.api_host}:{settings.api_port}"

@@ -59,3 +59,14 @@ class IdempotencyKeys:
         if row.request_hash != fingerprint:
             raise IdempotencyKeyReused(key)
         return KeyClaim(str(row.resource_id), replay=True)
+
+    def resolve(self, scope: str, key: str, resource_id: str) -> None:
+        """Point a claimed key at what its first request finally produced."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE idempotency_keys SET resource_id = :resource "
+                    "WHERE scope = :scope AND key = :key"
+                ),
+                {"scope": scope, "key": key, "resource": resource_id},
+            )

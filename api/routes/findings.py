@@ -12,19 +12,30 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api.auth import in_scope, require_roles
 from api.case_view import load_case
 from api.deps import AppSettings, Idempotency, Store, Temporal, Units
-from api.models import CaseOut, FindingIn
+from api.models import CaseOut, FindingIn, MergedInto
 from api.problems import Problem
+from api.temporal_errors import problem_from_rpc, problem_from_update_failure
 from api.temporal_gateway import TemporalUnavailable
 from domain.case import decide
-from domain.commands import OpenCase
+from domain.commands import MergeDuplicateFinding, OpenCase
+from domain.duplicates import DuplicateMatch, FindingText, find_duplicate
+from domain.policy import DEFAULT_POLICY
+from domain.state import CaseState
 from domain.vocabulary import Actor, Role
 from store.idempotency import IdempotencyKeyReused, request_fingerprint
+from store.projections.case_summary import open_cases_of_unit
 from workflows.case_workflow import RectificationCaseWorkflow
-from workflows.models import CaseWorkflowInput, RequestContext, case_workflow_id
+from workflows.models import (
+    CaseWorkflowInput,
+    CommandRequest,
+    RequestContext,
+    case_workflow_id,
+)
 
 __all__ = ["router"]
 
@@ -47,6 +58,10 @@ IdempotencyKey = Annotated[
     response_model=CaseOut,
     summary="Record a finding and open its rectification case",
     responses={
+        200: {
+            "description": "A duplicate of an open case (减负): merged into it, see `merged`",
+            "model": CaseOut,
+        },
         401: {"description": "No valid bearer token"},
         403: {"description": "Only a supervisor records findings"},
         409: {"description": "A case for this finding id already exists"},
@@ -84,13 +99,25 @@ async def record_finding(
             ) from exc
         finding_id, replay = claim.resource_id, claim.replay
 
+    if replay and finding_id.startswith(MERGED):
+        return await _merged_answer(store, response, finding_id, replayed=True)
+
     command = OpenCase(
         actor=actor,
         finding_id=finding_id,
-        **finding.model_dump(exclude={"finding_id"}),
+        override_duplicate=finding.force_new,
+        **finding.model_dump(exclude={"finding_id", "force_new"}),
     )
     # The same rules the workflow runs: refuse bad input before anything starts.
     decide(None, command, datetime.now(UTC))
+
+    if not finding.force_new and not replay:
+        match = await asyncio.to_thread(_find_duplicate, store, finding)
+        if match is not None:
+            marker = await _merge(request, temporal, actor, finding_id, finding, match)
+            if idempotency_key is not None:
+                await asyncio.to_thread(keys.resolve, "findings", idempotency_key, marker)
+            return await _merged_answer(store, response, marker, replayed=False)
 
     workflow_id = case_workflow_id(finding_id)
     structlog.contextvars.bind_contextvars(case_id=finding_id, workflow_id=workflow_id)
@@ -156,3 +183,74 @@ def _check_directory(directory: Units, actor: Actor, finding: FindingIn) -> None
             f"cadre {finding.cadre_id} does not exist",
             errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
         )
+
+
+MERGED = "merged:"
+
+
+def _find_duplicate(store: Store, finding: FindingIn) -> DuplicateMatch | None:
+    """The open case of the same unit this finding repeats (减负), from the case summary.
+
+    The summary follows the log a moment behind, so a duplicate opened within
+    that moment is not seen; a supervisor can merge it by hand later.
+    """
+    open_cases = open_cases_of_unit(store.engine, finding.unit_id)
+    text = FindingText(
+        title=finding.title, description=finding.description, category=finding.category
+    )
+    return find_duplicate(text, finding.unit_id, open_cases, DEFAULT_POLICY.duplicate_threshold)
+
+
+async def _merge(
+    request: Request,
+    temporal: Temporal,
+    actor: Actor,
+    finding_id: str,
+    finding: FindingIn,
+    match: DuplicateMatch,
+) -> str:
+    """Merge the finding into the matched case; returns the idempotency marker."""
+    command = MergeDuplicateFinding(
+        actor=actor,
+        finding_id=finding_id,
+        source=finding.source,
+        title=finding.title,
+        description=finding.description,
+        category=finding.category,
+        severity=finding.severity,
+        similarity=str(match.score),
+    )
+    context = RequestContext(request_id=getattr(request.state, "request_id", None))
+    try:
+        client = await temporal.client()
+        handle = client.get_workflow_handle(case_workflow_id(match.case_id))
+        await handle.execute_update(
+            "merge_duplicate_finding",
+            CommandRequest(command=command, context=context),
+            id=f"merge-{finding_id}",  # a retried request merges once
+            result_type=CaseState,
+        )
+    except TemporalUnavailable as exc:
+        raise Problem(
+            503, "temporal_unavailable", "工作流服务暂不可用，请稍后重试", f"Temporal: {exc}"
+        ) from exc
+    except WorkflowUpdateFailedError as exc:
+        raise problem_from_update_failure(exc) from exc
+    except RPCError as exc:
+        raise problem_from_rpc(exc, match.case_id) from exc
+    log.info("finding_merged", case_id=match.case_id, similarity=str(match.score))
+    return f"{MERGED}{match.case_id}:{finding_id}:{match.score}"
+
+
+async def _merged_answer(
+    store: Store, response: Response, marker: str, *, replayed: bool
+) -> CaseOut:
+    case_id, finding_id, similarity = marker.removeprefix(MERGED).split(":")
+    case = await asyncio.to_thread(load_case, store, case_id)
+    assert case is not None
+    response.status_code = 200  # no new case: the finding joined an open one
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return case.model_copy(
+        update={"merged": MergedInto(case_id=case_id, finding_id=finding_id, similarity=similarity)}
+    )

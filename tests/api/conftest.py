@@ -3,8 +3,10 @@ a small unit tree and a token per role."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -17,6 +19,8 @@ from api.main import create_app
 from cli.settings import Settings
 from store.directory import Directory
 from store.event_store import EventStore
+from store.projections.lag import projection_lag
+from store.projections.runner import run_projections
 from store.tokens import Tokens
 from worker import build_worker
 
@@ -77,3 +81,23 @@ async def stack(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield Stack(app, client, tokens, engine)
+
+
+@pytest.fixture(scope="module")
+def projector(engine: Engine) -> Iterator[Callable[[], None]]:
+    """The projections following this module's database; call the result to wait for them."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_projections, args=(engine, stop), kwargs={"retry": 0.5}, daemon=True
+    )
+    thread.start()
+
+    def caught_up() -> None:
+        deadline = time.monotonic() + 30
+        while any(lag.events_behind for lag in projection_lag(engine)):
+            assert time.monotonic() < deadline, "projections did not catch up"
+            time.sleep(0.05)
+
+    yield caught_up
+    stop.set()
+    thread.join(15)
