@@ -38,9 +38,7 @@ def event_store(engine: Engine) -> EventStore:
     return EventStore(engine)
 
 
-# One time-skipping server per module: its clock is global, and a module that
-# leaves cases with timers behind must not skip time under the next module's tests.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,

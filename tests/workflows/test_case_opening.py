@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowFailureError
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 SUPERVISOR = Actor(user_id="sup-1", role=Role.SUPERVISOR, unit_id="prov")
 
 
-def _command(finding_id: str, days: int = 30) -> OpenCase:
+def _command(finding_id: str, now: datetime, days: int = 30) -> OpenCase:
     return OpenCase(
         actor=SUPERVISOR,
         finding_id=finding_id,
@@ -31,7 +31,7 @@ def _command(finding_id: str, days: int = 30) -> OpenCase:
         title="污水处理厂超标排放",
         unit_id="county-env",
         cadre_id="cadre-7",
-        deadline=(datetime.now(UTC) + timedelta(days=days)).date(),
+        deadline=(now + timedelta(days=days)).date(),
     )
 
 
@@ -39,25 +39,30 @@ async def test_opening_a_case_appends_finding_and_case_events_once(
     time_skipping_env: WorkflowEnvironment, event_store: EventStore
 ) -> None:
     env = time_skipping_env
+    # The server's clock is shared and earlier tests moved it: dates follow it, not the wall.
+    now = await env.get_current_time()
     queue = f"tq-{uuid.uuid4()}"
     finding_id = uuid.uuid4().hex
     workflow_id = case_workflow_id(finding_id)
-    async with build_worker(env.client, event_store, task_queue=queue, max_cached_workflows=10):
-        handle = await env.client.start_workflow(
-            RectificationCaseWorkflow.run,
-            CaseWorkflowInput(
-                command=_command(finding_id), context=RequestContext(request_id="req-1")
-            ),
-            id=workflow_id,
-            task_queue=queue,
-        )
-        state = await handle.execute_update(RectificationCaseWorkflow.wait_opened)
-        assert state.status is CaseStatus.OPEN
-        assert state.case_id == finding_id
-        queried = await handle.query(RectificationCaseWorkflow.current_state)
-        assert queried == state
-        # The case's clock is now running: stop it, or its timers would fire for no worker.
-        await terminate_if_running(handle)
+    # The server's clock is shared: hold it still, so no timer of any case fires while
+    # this one opens (an update, unlike a result, does not stop time from skipping).
+    with env.auto_time_skipping_disabled():
+        async with build_worker(env.client, event_store, task_queue=queue, max_cached_workflows=10):
+            handle = await env.client.start_workflow(
+                RectificationCaseWorkflow.run,
+                CaseWorkflowInput(
+                    command=_command(finding_id, now), context=RequestContext(request_id="req-1")
+                ),
+                id=workflow_id,
+                task_queue=queue,
+            )
+            state = await handle.execute_update(RectificationCaseWorkflow.wait_opened)
+            assert state.status is CaseStatus.OPEN
+            assert state.case_id == finding_id
+            queried = await handle.query(RectificationCaseWorkflow.current_state)
+            assert queried == state
+            # The case's clock is now running: stop it, or its timers would fire for no worker.
+            await terminate_if_running(handle)
     stored = event_store.read_stream(workflow_id)
     assert [(e.version, e.type) for e in stored] == [(1, "FindingRecorded"), (2, "CaseOpened")]
     assert stored[0].data["title"] == "污水处理厂超标排放"
@@ -79,13 +84,15 @@ async def test_a_case_with_a_past_deadline_fails_without_writing(
     time_skipping_env: WorkflowEnvironment, event_store: EventStore
 ) -> None:
     env = time_skipping_env
+    # The server's clock is shared and earlier tests moved it: dates follow it, not the wall.
+    now = await env.get_current_time()
     queue = f"tq-{uuid.uuid4()}"
     finding_id = uuid.uuid4().hex
     async with build_worker(env.client, event_store, task_queue=queue, max_cached_workflows=10):
         with pytest.raises(WorkflowFailureError) as caught:
             await env.client.execute_workflow(
                 RectificationCaseWorkflow.run,
-                CaseWorkflowInput(command=_command(finding_id, days=-3)),
+                CaseWorkflowInput(command=_command(finding_id, now, days=-3)),
                 id=case_workflow_id(finding_id),
                 task_queue=queue,
             )
