@@ -8,7 +8,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
 
-__all__ = ["problem_from_rpc", "problem_from_update_failure"]
+__all__ = ["problem_from_rpc", "problem_from_update_failure", "temporal_unavailable"]
 
 _STATUS = {"PermissionDenied": 403, "InvalidCommand": 422, "InvalidState": 409}
 
@@ -34,6 +34,10 @@ def problem_from_rpc(error: RPCError, case_id: str) -> Problem:
             f"案件 {case_id} 已结束回头看期限，不再接受指令",
             f"case {case_id} has finished its look-back window and takes no more commands",
         )
+    return temporal_unavailable(error)
+
+
+def temporal_unavailable(error: Exception) -> Problem:
     return Problem(
         503, "temporal_unavailable", "工作流服务暂不可用，请稍后重试", f"Temporal: {error}"
     )

@@ -16,24 +16,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
 
 from api.auth import CurrentActor, in_scope
 from api.case_access import visible_case
+from api.case_updates import send_command
 from api.command_examples import EXAMPLES
 from api.deps import Store, Units
 from api.models import ID_PATTERN
 from api.problems import Problem
-from api.temporal_errors import problem_from_rpc, problem_from_update_failure
-from api.temporal_gateway import TemporalUnavailable
 from domain import commands as c
 from domain.state import CaseState
 from domain.values import Evidence
 from store.directory import Directory
 from store.evidence import EvidenceFiles
 from store.idempotency import IdempotencyKeyReused, request_fingerprint
-from workflows.models import CommandRequest, RequestContext, case_workflow_id
+from workflows.models import RequestContext
 
 __all__ = ["router"]
 
@@ -61,11 +58,6 @@ def _body_model(
     return create_model(f"{command.__name__}Body", __config__=config, **fields)
 
 
-def _update_name(command: type[c.Command]) -> str:
-    name = command.__name__
-    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
-
-
 async def _run_command(
     request: Request,
     case_id: str,
@@ -91,24 +83,7 @@ async def _run_command(
     await asyncio.to_thread(_check_evidence, app.state.evidence, case_id, evidence)
     await asyncio.to_thread(_check_directory, app.state.directory, command)
     context = RequestContext(request_id=getattr(request.state, "request_id", None))
-    try:
-        client = await app.state.temporal.client()
-        handle = client.get_workflow_handle(case_workflow_id(case_id))
-        state: CaseState = await handle.execute_update(
-            _update_name(type(command)),
-            CommandRequest(command=command, context=context),
-            id=update_id,
-            result_type=CaseState,
-        )
-    except TemporalUnavailable as exc:
-        raise Problem(
-            503, "temporal_unavailable", "工作流服务暂不可用，请稍后重试", f"Temporal: {exc}"
-        ) from exc
-    except WorkflowUpdateFailedError as exc:
-        raise problem_from_update_failure(exc) from exc
-    except RPCError as exc:
-        raise problem_from_rpc(exc, case_id) from exc
-    return state
+    return await send_command(app.state.temporal, case_id, command, context, update_id=update_id)
 
 
 def _check_directory(directory: Directory, command: c.Command) -> None:

@@ -12,27 +12,25 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api.auth import in_scope, require_roles
+from api.case_updates import send_command
 from api.case_view import load_case
 from api.deps import AppSettings, Idempotency, Store, Temporal, Units
 from api.models import CaseOut, FindingIn, MergedInto
 from api.problems import Problem
-from api.temporal_errors import problem_from_rpc, problem_from_update_failure
+from api.temporal_errors import temporal_unavailable
 from api.temporal_gateway import TemporalUnavailable
 from domain.case import decide
 from domain.commands import MergeDuplicateFinding, OpenCase
 from domain.duplicates import DuplicateMatch, FindingText, find_duplicate
 from domain.policy import DEFAULT_POLICY
-from domain.state import CaseState
 from domain.vocabulary import Actor, Role
 from store.idempotency import IdempotencyKeyReused, request_fingerprint
 from store.projections.case_summary import open_cases_of_unit
 from workflows.case_workflow import RectificationCaseWorkflow
 from workflows.models import (
     CaseWorkflowInput,
-    CommandRequest,
     RequestContext,
     case_workflow_id,
 )
@@ -137,9 +135,7 @@ async def record_finding(
         )
         await handle.execute_update(RectificationCaseWorkflow.wait_opened)
     except TemporalUnavailable as exc:
-        raise Problem(
-            503, "temporal_unavailable", "工作流服务暂不可用，请稍后重试", f"Temporal: {exc}"
-        ) from exc
+        raise temporal_unavailable(exc) from exc
     except WorkflowAlreadyStartedError as exc:
         raise Problem(
             409,
@@ -221,23 +217,8 @@ async def _merge(
         similarity=str(match.score),
     )
     context = RequestContext(request_id=getattr(request.state, "request_id", None))
-    try:
-        client = await temporal.client()
-        handle = client.get_workflow_handle(case_workflow_id(match.case_id))
-        await handle.execute_update(
-            "merge_duplicate_finding",
-            CommandRequest(command=command, context=context),
-            id=f"merge-{finding_id}",  # a retried request merges once
-            result_type=CaseState,
-        )
-    except TemporalUnavailable as exc:
-        raise Problem(
-            503, "temporal_unavailable", "工作流服务暂不可用，请稍后重试", f"Temporal: {exc}"
-        ) from exc
-    except WorkflowUpdateFailedError as exc:
-        raise problem_from_update_failure(exc) from exc
-    except RPCError as exc:
-        raise problem_from_rpc(exc, match.case_id) from exc
+    # A retried request merges once: the update id is the finding's.
+    await send_command(temporal, match.case_id, command, context, update_id=f"merge-{finding_id}")
     log.info("finding_merged", case_id=match.case_id, similarity=str(match.score))
     return f"{MERGED}{match.case_id}:{finding_id}:{match.score}"
 

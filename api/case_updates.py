@@ -1,0 +1,47 @@
+"""Send a domain command to its case's workflow as an Update; Temporal failures become problems."""
+
+from __future__ import annotations
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.temporal_errors import problem_from_rpc, problem_from_update_failure, temporal_unavailable
+from api.temporal_gateway import TemporalGateway, TemporalUnavailable
+from domain.commands import Command
+from domain.state import CaseState
+from workflows.models import CommandRequest, RequestContext, case_workflow_id
+
+__all__ = ["send_command", "update_name"]
+
+
+def update_name(command: type[Command]) -> str:
+    """The workflow's update for a command: the command's name in snake_case."""
+    name = command.__name__
+    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
+
+
+async def send_command(
+    gateway: TemporalGateway,
+    case_id: str,
+    command: Command,
+    context: RequestContext,
+    *,
+    update_id: str | None = None,
+) -> CaseState:
+    """``update_id`` makes a repeat return the first result (Temporal deduplicates by id)."""
+    try:
+        client = await gateway.client()
+        handle = client.get_workflow_handle(case_workflow_id(case_id))
+        state: CaseState = await handle.execute_update(
+            update_name(type(command)),
+            CommandRequest(command=command, context=context),
+            id=update_id,
+            result_type=CaseState,
+        )
+    except TemporalUnavailable as exc:
+        raise temporal_unavailable(exc) from exc
+    except WorkflowUpdateFailedError as exc:
+        raise problem_from_update_failure(exc) from exc
+    except RPCError as exc:
+        raise problem_from_rpc(exc, case_id) from exc
+    return state
