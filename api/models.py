@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import CaseState
-from domain.vocabulary import CaseKind, Source
+from domain.vocabulary import CaseKind, Source, TrafficLight
+from workflows.models import NextTimer
 
 __all__ = [
     "CadreIn",
@@ -97,6 +98,10 @@ class CaseOut(BaseModel):
     state: CaseState
     events: list[EventOut]
     merged: MergedInto | None = None
+    light: TrafficLight | None = Field(default=None, description="亮灯, now")
+    next_timer: NextTimer | None = Field(
+        default=None, description="What the case's clock does next, and when"
+    )
 
 
 class ServiceHealth(BaseModel):

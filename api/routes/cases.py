@@ -7,8 +7,8 @@ import asyncio
 from fastapi import APIRouter, Path
 
 from api.auth import CurrentActor
-from api.case_access import visible_case
-from api.deps import AppSettings, Store, Units
+from api.case_access import visible_case, with_clock
+from api.deps import AppSettings, Store, Temporal, Units
 from api.models import (
     ID_PATTERN,
     CaseHistoryOut,
@@ -34,9 +34,14 @@ router = APIRouter(tags=["cases"])
     },
 )
 async def get_case(
-    store: Store, directory: Units, actor: CurrentActor, case_id: str = Path(pattern=ID_PATTERN)
+    store: Store,
+    directory: Units,
+    actor: CurrentActor,
+    temporal: Temporal,
+    case_id: str = Path(pattern=ID_PATTERN),
 ) -> CaseOut:
-    return await visible_case(store, directory, actor, case_id)
+    case = await visible_case(store, directory, actor, case_id)
+    return await with_clock(case, temporal)
 
 
 @router.get(

@@ -14,6 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import in_scope, require_roles
+from api.case_access import with_clock
 from api.case_updates import send_command
 from api.case_view import load_case
 from api.deps import AppSettings, Idempotency, Store, Temporal, Units
@@ -98,7 +99,7 @@ async def record_finding(
         finding_id, replay = claim.resource_id, claim.replay
 
     if replay and finding_id.startswith(MERGED):
-        return await _merged_answer(store, response, finding_id, replayed=True)
+        return await _merged_answer(store, temporal, response, finding_id, replayed=True)
 
     command = OpenCase(
         actor=actor,
@@ -115,7 +116,7 @@ async def record_finding(
             marker = await _merge(request, temporal, actor, finding_id, finding, match)
             if idempotency_key is not None:
                 await asyncio.to_thread(keys.resolve, "findings", idempotency_key, marker)
-            return await _merged_answer(store, response, marker, replayed=False)
+            return await _merged_answer(store, temporal, response, marker, replayed=False)
 
     workflow_id = case_workflow_id(finding_id)
     structlog.contextvars.bind_contextvars(case_id=finding_id, workflow_id=workflow_id)
@@ -149,8 +150,9 @@ async def record_finding(
             409, "case_not_opened", "整改案件未能立项", f"the case did not open: {exc.cause}"
         ) from exc
 
-    case = await asyncio.to_thread(load_case, store, finding_id)
-    assert case is not None  # the update returned only after the append
+    loaded = await asyncio.to_thread(load_case, store, finding_id)
+    assert loaded is not None  # the update returned only after the append
+    case = await with_clock(loaded, temporal)
     response.headers["Location"] = f"{request.url_for('get_case', case_id=finding_id).path}"
     if replay:
         response.headers["Idempotent-Replayed"] = "true"
@@ -224,11 +226,12 @@ async def _merge(
 
 
 async def _merged_answer(
-    store: Store, response: Response, marker: str, *, replayed: bool
+    store: Store, temporal: Temporal, response: Response, marker: str, *, replayed: bool
 ) -> CaseOut:
     case_id, finding_id, similarity = marker.removeprefix(MERGED).split(":")
-    case = await asyncio.to_thread(load_case, store, case_id)
-    assert case is not None
+    loaded = await asyncio.to_thread(load_case, store, case_id)
+    assert loaded is not None
+    case = await with_clock(loaded, temporal)
     response.status_code = 200  # no new case: the finding joined an open one
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"

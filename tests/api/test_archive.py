@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -11,7 +12,9 @@ from tests.api.conftest import Stack
 pytestmark = pytest.mark.integration
 
 
-async def test_a_new_case_counts_as_assigned_in_the_cadres_archive(stack: Stack) -> None:
+async def test_a_new_case_counts_as_assigned_in_the_cadres_archive(
+    stack: Stack, projector: Callable[[], None]
+) -> None:
     body = {
         "title": "垃圾分类设施建设滞后",
         "source": "supervision",
@@ -21,11 +24,13 @@ async def test_a_new_case_counts_as_assigned_in_the_cadres_archive(stack: Stack)
     }
     headers = stack.auth("supervisor")
     year = date.today().year
+    projector()
     before = await stack.client.get(
         "/api/v1/cadres/cadre-42/archive", params={"year": year}, headers=headers
     )
     assert before.status_code == 200
     created = (await stack.client.post("/api/v1/findings", json=body, headers=headers)).json()
+    projector()
     after = (
         await stack.client.get(
             "/api/v1/cadres/cadre-42/archive", params={"year": year}, headers=headers

@@ -61,6 +61,8 @@ async def test_posting_a_finding_opens_a_case_whose_events_are_in_postgres(
     fetched = await stack.client.get(f"/api/v1/cases/{case_id}", headers=stack.auth("unit"))
     assert fetched.status_code == 200
     assert fetched.json() == case
+    assert case["light"] == "green"
+    assert case["next_timer"]["action"] == "reminder"  # 60 days out: the first reminder
 
     description = await dev_server_env.client.get_workflow_handle(case["workflow_id"]).describe()
     assert description.workflow_type == "RectificationCaseWorkflow"

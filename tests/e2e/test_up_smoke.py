@@ -132,6 +132,8 @@ def test_up_keeps_cases_across_a_restart(tmp_path: Path) -> None:
         fetched = httpx.get(f"{base}/api/v1/cases/{case['case_id']}", headers=auth, timeout=10)
         assert fetched.status_code == 200
         assert fetched.json() == case
+        # The workflow came back with Temporal's SQLite file: its clock still answers.
+        assert fetched.json()["next_timer"] is not None
         # The workflow survived the restart in Temporal's SQLite file too.
         health = httpx.get(f"{base}/health", timeout=10).json()
         assert health["temporal"]["ok"] is True
