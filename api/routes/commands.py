@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.auth import CurrentActor, in_scope
@@ -22,6 +22,7 @@ from api.case_access import visible_case
 from api.case_updates import send_command
 from api.command_examples import EXAMPLES
 from api.deps import Store, Units
+from api.idempotency import IdempotencyKey, claim_key
 from api.models import ID_PATTERN
 from api.problems import Problem
 from domain import commands as c
@@ -29,14 +30,12 @@ from domain.state import CaseState
 from domain.values import Evidence
 from store.directory import Directory
 from store.evidence import EvidenceFiles
-from store.idempotency import IdempotencyKeyReused, request_fingerprint
 from workflows.models import RequestContext
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["commands"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 CaseId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
@@ -69,15 +68,8 @@ async def _run_command(
     keys = app.state.idempotency_keys
     update_id = None
     if idempotency_key is not None:
-        fingerprint = request_fingerprint(
-            {"path": request.url.path, "body": body.model_dump(mode="json")}
-        )
-        try:
-            await asyncio.to_thread(keys.claim, "commands", idempotency_key, fingerprint, case_id)
-        except IdempotencyKeyReused as exc:
-            raise Problem(
-                422, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求", str(exc)
-            ) from exc
+        fingerprint_body = {"path": request.url.path, "body": body.model_dump(mode="json")}
+        await claim_key(keys, "commands", idempotency_key, fingerprint_body, case_id)
         update_id = f"idem-{idempotency_key}"
     evidence: tuple[Evidence, ...] = getattr(command, "evidence", ())
     await asyncio.to_thread(_check_evidence, app.state.evidence, case_id, evidence)

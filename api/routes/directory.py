@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import CurrentActor, require_roles
-from api.deps import Units
+from api.deps import Idempotency, Units
+from api.idempotency import IdempotencyKey, claim_key
 from api.models import ID_PATTERN, CadreIn, CadreOut, UnitIn, UnitOut
 from api.problems import Problem
 from domain.vocabulary import Actor, Role
@@ -43,8 +44,20 @@ def _cadre_out(cadre: Cadre) -> CadreOut:
 
 
 @router.post("/units", status_code=201, response_model=list[UnitOut], summary="Create units")
-async def create_units(units: list[UnitIn], directory: Units, admin: Admin) -> list[UnitOut]:
+async def create_units(
+    units: list[UnitIn],
+    directory: Units,
+    keys: Idempotency,
+    admin: Admin,
+    idempotency_key: IdempotencyKey = None,
+) -> list[UnitOut]:
     """One or many units, parents before children; all or nothing."""
+    if idempotency_key is not None:
+        body = [u.model_dump(mode="json") for u in units]
+        claim = await claim_key(keys, "units", idempotency_key, body, "units")
+        found = [await asyncio.to_thread(directory.unit, u.unit_id) for u in units]
+        if claim.replay and all(found):
+            return [_unit_out(u) for u in found if u is not None]
     rows = [(u.unit_id, u.name, u.parent_id) for u in units]
     try:
         created = await asyncio.to_thread(directory.add_units, rows)
@@ -64,8 +77,20 @@ async def unit_subtree(
 
 
 @router.post("/cadres", status_code=201, response_model=list[CadreOut], summary="Create cadres")
-async def create_cadres(cadres: list[CadreIn], directory: Units, admin: Admin) -> list[CadreOut]:
+async def create_cadres(
+    cadres: list[CadreIn],
+    directory: Units,
+    keys: Idempotency,
+    admin: Admin,
+    idempotency_key: IdempotencyKey = None,
+) -> list[CadreOut]:
     """One or many cadres with their current post and unit; all or nothing."""
+    if idempotency_key is not None:
+        body = [c.model_dump(mode="json") for c in cadres]
+        claim = await claim_key(keys, "cadres", idempotency_key, body, "cadres")
+        found = [await asyncio.to_thread(directory.cadre, c.cadre_id) for c in cadres]
+        if claim.replay and all(found):
+            return [_cadre_out(c) for c in found if c is not None]
     rows = [(c.cadre_id, c.name, c.unit_id, c.post) for c in cadres]
     try:
         created = await asyncio.to_thread(directory.add_cadres, rows)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -18,6 +18,7 @@ from api.case_access import with_clock
 from api.case_updates import send_command
 from api.case_view import load_case
 from api.deps import AppSettings, Idempotency, Store, Temporal, Units
+from api.idempotency import IdempotencyKey, claim_key
 from api.models import CaseOut, FindingIn, MergedInto
 from api.problems import Problem
 from api.temporal_errors import temporal_unavailable
@@ -27,7 +28,6 @@ from domain.commands import MergeDuplicateFinding, OpenCase
 from domain.duplicates import DuplicateMatch, FindingText, find_duplicate
 from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import Actor, Role
-from store.idempotency import IdempotencyKeyReused, request_fingerprint
 from store.projections.case_summary import open_cases_of_unit
 from workflows.case_workflow import RectificationCaseWorkflow
 from workflows.models import (
@@ -40,15 +40,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["findings"])
 log = structlog.get_logger(__name__)
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="A repeat with the same key and body returns the first answer.",
-    ),
-]
 
 
 @router.post(
@@ -84,18 +75,8 @@ async def record_finding(
     finding_id = finding.finding_id or uuid.uuid4().hex
     replay = False
     if idempotency_key is not None:
-        fingerprint = request_fingerprint(finding.model_dump(mode="json"))
-        try:
-            claim = await asyncio.to_thread(
-                keys.claim, "findings", idempotency_key, fingerprint, finding_id
-            )
-        except IdempotencyKeyReused as exc:
-            raise Problem(
-                422,
-                "idempotency_key_reused",
-                "该 Idempotency-Key 已用于另一个请求",
-                str(exc),
-            ) from exc
+        body = finding.model_dump(mode="json")
+        claim = await claim_key(keys, "findings", idempotency_key, body, finding_id)
         finding_id, replay = claim.resource_id, claim.replay
 
     if replay and finding_id.startswith(MERGED):

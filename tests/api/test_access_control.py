@@ -177,3 +177,21 @@ async def test_a_tampered_event_shows_in_the_history_verification(
     assert verification["ok"] is False
     assert verification["problems"][0]["code"] == "hash"
     assert verification["problems"][0]["version"] == 1
+
+
+async def test_a_repeated_directory_post_with_its_key_returns_the_first_answer(
+    stack: Stack,
+) -> None:
+    headers = {**stack.auth("admin"), "Idempotency-Key": "units-batch-7"}
+    units = [{"unit_id": "idem-unit", "name": "幂等单位", "parent_id": "city"}]
+    first = await stack.client.post("/api/v1/units", json=units, headers=headers)
+    again = await stack.client.post("/api/v1/units", json=units, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    other = await stack.client.post(
+        "/api/v1/units", json=[{**units[0], "name": "别的名字"}], headers=headers
+    )
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    without_key = await stack.client.post("/api/v1/units", json=units, headers=stack.auth("admin"))
+    assert without_key.status_code == 409  # no key: a second create is a conflict
