@@ -1,8 +1,9 @@
 """Which system events notify whom (pure: runs inside the workflow).
 
-Escalation widens the circle level by level (DOMAIN.md): 1 催办 the unit and its
-leader; 2 督办 also the supervising department; 3 挂牌督办 also the leadership;
-4 问责建议 the supervisor and the leadership, who must decide.
+Reminders, warnings and overdue reach the responsible unit; escalation widens the
+circle level by level (DOMAIN.md): 1 催办 also the unit's leader; 2 督办 also the
+supervising department; 3 挂牌督办 also the listed-supervision recipients
+(leadership); 4 问责建议 keeps them all while the supervisor decides.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ def _unit_leader(state: CaseState) -> Recipient:
 
 
 def _escalation_circle(state: CaseState, level: int) -> tuple[Recipient, ...]:
-    if level >= 4:
-        return (_SUPERVISOR, _LEADERSHIP, _responsible(state))
     circle = [_responsible(state), _unit_leader(state)]
     if level >= 2:
         circle.append(_SUPERVISOR)
@@ -62,15 +61,15 @@ def notice_for(
             )
         case WarningRaised(milestone_id=str() as milestone):
             kind, milestone_id = NotificationKind.MILESTONE_BEHIND, milestone
-            recipients, deadline = (_responsible(state), _SUPERVISOR), event.deadline
+            recipients, deadline = (_responsible(state),), event.deadline
         case WarningRaised():
-            kind, recipients = NotificationKind.WARNING, (_responsible(state), _SUPERVISOR)
+            kind, recipients = NotificationKind.WARNING, (_responsible(state),)
             deadline = event.deadline
         case MilestoneDue():
             kind, recipients = NotificationKind.MILESTONE_DUE, (_responsible(state),)
             milestone_id = event.milestone_id
         case CaseOverdue():
-            kind, recipients = NotificationKind.OVERDUE, (_responsible(state), _SUPERVISOR)
+            kind, recipients = NotificationKind.OVERDUE, (_responsible(state),)
             deadline = event.deadline
         case CaseEscalated():
             kind, level, deadline = NotificationKind.ESCALATION, int(event.level), event.deadline

@@ -38,8 +38,8 @@ CONTACT, LEADER, SUPERVISING, LISTED = (address for _, address in MAILS.values()
 # Day 41 of an 11-day deadline: 3 reminders, the warning, overdue, levels 1–4.
 EXPECTED_PER_ADDRESS = {
     CONTACT: 9,  # every notice reaches the unit
-    LEADER: 3,  # levels 1–3 (level 4 goes to the supervisor and the leadership)
-    SUPERVISING: 5,  # warning, overdue, levels 2–4
+    LEADER: 4,  # levels 1–4
+    SUPERVISING: 3,  # levels 2–4
     LISTED: 2,  # levels 3–4
 }
 
@@ -70,7 +70,7 @@ async def test_each_reminder_and_escalation_reaches_each_address_by_exactly_one_
         ):
             case_id = (await case.overview()).state.case_id  # type: ignore[union-attr]
             await case.advance_to(12)  # reminders, warning, overdue
-            await _rows_written(outbox, case_id, 3 + 2 + 2)
+            await _rows_written(outbox, case_id, 3 + 1 + 1)  # to the unit only
 
             wrong = Dispatcher(outbox, event_store, smtp_config(port, password="wrong"))
             await asyncio.to_thread(wrong.run_once)
@@ -117,8 +117,8 @@ async def test_nothing_is_sent_for_a_case_withdrawn_before_delivery(
             _sink,
         ):
             case_id = (await case.overview()).state.case_id  # type: ignore[union-attr]
-            await case.advance_to(5)  # the 5-day reminder and the warning
-            await _rows_written(outbox, case_id, 3)
+            await case.advance_to(5)  # the 5-day reminder and the warning, to the unit
+            await _rows_written(outbox, case_id, 2)
             state = await case.send(
                 Case.withdraw_case, WithdrawCase(actor=SUPERVISOR, reason="经核实问题不存在")
             )
