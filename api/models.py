@@ -62,7 +62,11 @@ class FindingIn(BaseModel):
     unit_id: str = Field(pattern=ID_PATTERN, description="Responsible unit (责任单位)")
     cadre_id: str = Field(pattern=ID_PATTERN, description="Responsible cadre (责任人)")
     kind: CaseKind = CaseKind.TIME_LIMITED
-    deadline: date = Field(description="整改期限")
+    deadline: date | None = Field(
+        default=None,
+        description="整改期限; when absent, the kind's default counted in working days on "
+        "the Chinese calendar (immediate 10, time-limited 60)",
+    )
     target: str = Field(default="", max_length=2_000, description="整改目标")
     force_new: bool = Field(
         default=False,

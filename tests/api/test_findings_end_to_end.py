@@ -170,3 +170,22 @@ async def test_health_reports_unreachable_services() -> None:
     assert body["database"]["error"]
     assert body["temporal"]["ok"] is False
     assert body["temporal"]["error"]
+
+
+async def test_without_a_deadline_the_kinds_default_is_counted_in_working_days(
+    stack: Stack,
+) -> None:
+    from datetime import UTC, datetime
+
+    from domain.policy import DEFAULT_POLICY
+    from domain.vocabulary import CaseKind
+
+    body = {k: v for k, v in _finding(kind="immediate").items() if k != "deadline"}
+    response = await _post(stack, body)
+    assert response.status_code == 201, response.text
+    opened = response.json()["events"][1]["data"]
+    today = DEFAULT_POLICY.today(datetime.now(UTC))
+    expected = DEFAULT_POLICY.default_deadline(CaseKind.IMMEDIATE, today)
+    assert opened["deadline"] == expected.date.isoformat()
+    # ten working days: never fewer than ten calendar days away
+    assert (expected.date - today).days >= 10
