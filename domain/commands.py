@@ -23,6 +23,7 @@ __all__ = [
     "Command",
     "DenyExtension",
     "Escalate",
+    "FindingCommand",
     "GrantExtension",
     "MarkMilestoneDue",
     "MarkOverdue",
@@ -62,8 +63,8 @@ class Command(BaseModel):
 # -- supervisor -------------------------------------------------------------------
 
 
-class RecordFinding(Command):
-    """Record a finding without opening its case yet (``OpenCase`` can do both)."""
+class FindingCommand(Command):
+    """The fields of a finding, shared by the commands that record or merge one."""
 
     finding_id: Id
     source: Source
@@ -71,23 +72,22 @@ class RecordFinding(Command):
     description: str = Field(default="", max_length=10_000)
     category: str | None = Field(default=None, max_length=64)
     severity: str | None = Field(default=None, max_length=32)
+
+
+class RecordFinding(FindingCommand):
+    """Record a finding without opening its case yet (``OpenCase`` can do both)."""
+
     unit_id: Id
     cadre_id: Id
 
 
-class OpenCase(Command):
+class OpenCase(FindingCommand):
     """Record a finding (unless already recorded) and open its rectification case.
 
     Without a deadline, the policy's default for the kind is counted in working
     days from today. A long-term case needs at least one milestone.
     """
 
-    finding_id: Id
-    source: Source
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
-    category: str | None = Field(default=None, max_length=64)
-    severity: str | None = Field(default=None, max_length=32)
     unit_id: Id
     cadre_id: Id
     kind: CaseKind = CaseKind.TIME_LIMITED
@@ -97,15 +97,9 @@ class OpenCase(Command):
     override_duplicate: bool = False  # open even though duplicates.find_duplicate matched
 
 
-class MergeDuplicateFinding(Command):
+class MergeDuplicateFinding(FindingCommand):
     """Merge a new finding into this open case instead of opening another (减负)."""
 
-    finding_id: Id
-    source: Source
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
-    category: str | None = Field(default=None, max_length=64)
-    severity: str | None = Field(default=None, max_length=32)
     similarity: str | None = Field(default=None, pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "ExtensionDenied",
     "ExtensionGranted",
     "ExtensionRequested",
+    "FindingEvent",
     "FindingRecorded",
     "MilestoneDue",
     "MilestoneReported",
@@ -73,32 +74,31 @@ class Event(BaseModel):
 # -- finding and opening ---------------------------------------------------------
 
 
-class FindingRecorded(Event):
+class FindingEvent(Event):
+    """The fields of a finding, shared by the events that record or merge one."""
+
+    finding_id: str
+    source: Source
+    title: str
+    description: str = ""
+    category: str | None = None
+    severity: str | None = None
+
+
+class FindingRecorded(FindingEvent):
     """考核发现问题: a concrete problem at a concrete unit, from one source."""
 
     event_type: ClassVar[str] = "FindingRecorded"
 
-    finding_id: str
-    source: Source
-    title: str
-    description: str = ""
-    category: str | None = None
-    severity: str | None = None
     unit_id: str
     cadre_id: str
 
 
-class DuplicateFindingMerged(Event):
+class DuplicateFindingMerged(FindingEvent):
     """减负: another channel found the same problem; it joins this case as one more source."""
 
     event_type: ClassVar[str] = "DuplicateFindingMerged"
 
-    finding_id: str
-    source: Source
-    title: str
-    description: str = ""
-    category: str | None = None
-    severity: str | None = None
     similarity: str | None = None  # decimal string, e.g. "0.8125"; None when merged by hand
 
 
