@@ -2,14 +2,29 @@
 
     hash = sha256(previous_hash || canonical_bytes(event))
 
-``canonical_bytes`` is UTF-8 JSON of an object holding every immutable field:
-``stream_id``, ``version``, ``event_id`` (lower-case hyphenated UUID), ``type``,
-``schema_version``, ``data``, ``metadata`` and ``recorded_at`` (UTC, ISO 8601
-with microseconds and a ``Z``), with keys sorted at every depth, no
-whitespace, non-ASCII characters kept as themselves. It is computed from
-Python values, never from the bytes jsonb hands back (jsonb reorders keys).
-Floats are refused in data and metadata: their text form is not stable
-across JSON implementations; use strings or integers.
+The database computes both: ``event_canonical`` (migration 0007) when it
+appends and when ``audit verify`` recomputes the log. This module is the same
+definition in Python, for tests and for anyone who checks an exported log
+outside the system. The canonical bytes are the UTF-8 of::
+
+    {"stream_id": S, "version": V, "event_id": "U", "type": T, "schema_version": N,
+     "recorded_at": "R", "data": D, "metadata": M}
+
+exactly so spaced, with the keys in this order, where
+
+- ``S`` and ``T`` are JSON strings escaped as PostgreSQL escapes them: ``\\"``,
+  ``\\\\``, ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t``, any other character below
+  U+0020 as ``\\u00xx`` (lower-case hex), everything else as itself;
+- ``V`` and ``N`` are decimal integers, ``U`` the lower-case hyphenated UUID;
+- ``R`` is the UTC time with microseconds: ``2026-11-21T09:30:00.000000Z``;
+- ``D`` and ``M`` are the text PostgreSQL gives a ``jsonb`` value: object keys
+  ordered by their length in UTF-8 bytes, then bytewise; ``", "`` between
+  members and ``": "`` after keys; strings escaped as above; numbers as
+  PostgreSQL's ``numeric`` prints them (``1e-07`` becomes ``0.0000001``,
+  ``-0.0`` becomes ``0.0``).
+
+Hashing what the database stores, in a form the database prints, means the
+hash covers the stored event itself, whatever JSON library wrote it.
 
 The first event of a stream chains to 32 zero bytes (``GENESIS``).
 """
@@ -17,20 +32,25 @@ The first event of a stream chains to 32 zero bytes (``GENESIS``).
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-__all__ = ["GENESIS", "canonical_bytes", "chain_hash", "encode_document", "format_timestamp"]
+__all__ = ["GENESIS", "canonical_bytes", "chain_hash", "format_timestamp", "jsonb_text"]
 
 GENESIS = bytes(32)
 
-# The one JSON encoder of the canonical form (built once: json.dumps with
-# options would build a new encoder for every event).
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+_ESCAPES = {
+    ord("\b"): "\\b",
+    ord("\f"): "\\f",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+}
+_ESCAPES.update({code: f"\\u{code:04x}" for code in range(0x20) if code not in _ESCAPES})
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -39,17 +59,46 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _no_floats(value: Any, path: str) -> None:
-    if isinstance(value, float):
-        raise ValueError(f"float at {path}: store numbers as integers or strings")
+def _string(value: str) -> str:
+    return '"' + value.translate(_ESCAPES) + '"'
+
+
+def _number(value: int | float | Decimal) -> str:
+    if isinstance(value, int):
+        return str(value)
+    # What PostgreSQL's numeric prints for the decimal text JSON carries.
+    number = Decimal(repr(value)) if isinstance(value, float) else value
+    if not number.is_finite():
+        raise ValueError(f"{value!r} has no JSON form")
+    return format(number.copy_abs() if number.is_zero() else number, "f")
+
+
+def _key_order(item: tuple[str, Any]) -> tuple[int, bytes]:
+    raw = item[0].encode("utf-8")
+    return len(raw), raw
+
+
+def jsonb_text(value: Any) -> str:
+    """The text PostgreSQL's ``jsonb`` output gives ``value`` (see above)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, int | float | Decimal):
+        return _number(value)
     if isinstance(value, dict):
-        for key, item in value.items():
+        for key in value:
             if not isinstance(key, str):
-                raise ValueError(f"non-string key at {path}")
-            _no_floats(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _no_floats(item, f"{path}[{index}]")
+                raise ValueError(f"JSON object keys must be strings, not {key!r}")
+        members = sorted(value.items(), key=_key_order)
+        return "{" + ", ".join(f"{_string(k)}: {jsonb_text(v)}" for k, v in members) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(jsonb_text(item) for item in value) + "]"
+    raise ValueError(f"{type(value).__name__} has no JSON form")
 
 
 def canonical_bytes(
@@ -59,50 +108,17 @@ def canonical_bytes(
     event_id: UUID,
     type: str,
     schema_version: int,
-    data: dict[str, Any],
-    metadata: dict[str, Any],
     recorded_at: datetime,
-) -> bytes:
-    _no_floats(data, "data")
-    _no_floats(metadata, "metadata")
-    return encode_document(
-        stream_id,
-        version,
-        str(event_id),
-        type,
-        schema_version,
-        data,
-        metadata,
-        format_timestamp(recorded_at),
-    )
-
-
-def encode_document(
-    stream_id: str,
-    version: int,
-    event_id: str,
-    type: str,
-    schema_version: int,
     data: dict[str, Any],
     metadata: dict[str, Any],
-    recorded_at: str,
 ) -> bytes:
-    """The canonical bytes from values already in their canonical text
-    (``event_id`` lower-case hyphenated, ``recorded_at`` from
-    ``format_timestamp``), without the float check: the fast path of
-    ``audit verify``, which recomputes stored rows (a float in a stored row
-    cannot have been hashed by ``canonical_bytes``, so its hash will differ)."""
-    document = {
-        "stream_id": stream_id,
-        "version": version,
-        "event_id": event_id,
-        "type": type,
-        "schema_version": schema_version,
-        "data": data,
-        "metadata": metadata,
-        "recorded_at": recorded_at,
-    }
-    return _ENCODER.encode(document).encode("utf-8")
+    text = (
+        f'{{"stream_id": {_string(stream_id)}, "version": {version}, '
+        f'"event_id": "{event_id}", "type": {_string(type)}, '
+        f'"schema_version": {schema_version}, "recorded_at": "{format_timestamp(recorded_at)}", '
+        f'"data": {jsonb_text(data)}, "metadata": {jsonb_text(metadata)}}}'
+    )
+    return text.encode("utf-8")
 
 
 def chain_hash(previous_hash: bytes, canonical: bytes) -> bytes:

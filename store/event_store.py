@@ -14,14 +14,13 @@ test that keeps it open); otherwise each append commits on its own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, Engine, RowMapping, select
 
-from store.canonical import canonical_bytes
 from store.errors import ConcurrencyError, IdempotencyConflict, StaleTransaction
 from store.notify import notifier_for
 from store.reading import Checkpoint
@@ -33,11 +32,29 @@ from store.upcasting import Upcasters
 
 __all__ = ["EventStore"]
 
-APPEND = "SELECT status, version, head_hash FROM append_events(%s, %s, %s, %s, %s)"
+APPEND = "SELECT status, version, head_hash FROM append_events(%s, %s, %s, %s::jsonb, %s)"
+
+# The events travel as one JSON array; the server parses it once, stamps
+# recorded_at, computes the canonical form and the hashes (store.canonical).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _events_json(new_events: Sequence[NewEvent]) -> str:
+    try:
+        return _ENCODE(
+            [
+                {
+                    "event_id": str(event.event_id),
+                    "type": event.type,
+                    "schema_version": event.schema_version,
+                    "data": event.data,
+                    "metadata": event.metadata,
+                }
+                for event in new_events
+            ]
+        )
+    except (TypeError, ValueError) as exc:  # a date, a set, NaN …: say so before writing
+        raise ValueError(f"event data must be plain JSON: {exc}") from exc
 
 
 class EventStore:
@@ -61,20 +78,7 @@ class EventStore:
             raise ValueError("append needs at least one event")
         if expected_version < 0:
             raise ValueError("expected_version must be >= 0")
-        recorded_at = _now()
-        documents = [
-            canonical_bytes(
-                stream_id=stream_id,
-                version=expected_version + offset,
-                event_id=event.event_id,
-                type=event.type,
-                schema_version=event.schema_version,
-                data=event.data,
-                metadata=event.metadata,
-                recorded_at=recorded_at,
-            )
-            for offset, event in enumerate(new_events, start=1)
-        ]
+        documents = _events_json(new_events)
         try:
             if conn is not None:
                 # The caller commits: NOTIFY inside its transaction, sent at its commit.
@@ -90,6 +94,8 @@ class EventStore:
             if self.notify and not result.already_stored:
                 notifier_for(self.engine).poke()
             return result
+        except psycopg.errors.UntranslatableCharacter as exc:  # \u0000 in a jsonb string
+            raise ValueError(f"event data must not contain NUL (U+0000): {exc}") from exc
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.constraint_name != "events_event_id_key":
                 raise

@@ -8,7 +8,7 @@ For n leaves the tree splits at the largest power of two below n, so the
 root of every prefix of the log is defined, and ``MerkleAccumulator`` gives
 it in one pass: it keeps the roots of the perfect subtrees ("peaks") and
 folds them right to left on demand. Anyone can recompute a seal's root with
-an RFC 6962 implementation from the leaves ``event_leaf`` describes.
+an RFC 6962 implementation from the events' hashes in log order.
 """
 
 from __future__ import annotations
@@ -16,16 +16,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-__all__ = ["EMPTY_ROOT", "MerkleAccumulator", "event_leaf", "merkle_root"]
+__all__ = ["EMPTY_ROOT", "MerkleAccumulator", "merkle_root"]
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 _sha256 = hashlib.sha256
-
-
-def event_leaf(tx_id: int, position: int, event_hash: bytes) -> bytes:
-    """The leaf of one event: its transaction id and position (8 bytes each,
-    big-endian) and its chain hash, which covers every immutable field."""
-    return tx_id.to_bytes(8, "big") + position.to_bytes(8, "big") + event_hash
 
 
 class MerkleAccumulator:
@@ -37,8 +31,31 @@ class MerkleAccumulator:
         self.count = 0
 
     def add(self, leaf: bytes) -> None:
-        node = _sha256(b"\x00" + leaf).digest()
-        height = 0
+        self._push(_sha256(b"\x00" + leaf).digest(), 0)
+        self.count += 1
+
+    def extend(self, leaves: list[bytes]) -> None:
+        """``add`` of many leaves, a level at a time: each perfect subtree the
+        leaves fill (aligned to the count so far) is hashed as one block."""
+        nodes = [_sha256(b"\x00" + leaf).digest() for leaf in leaves]
+        start, total = 0, len(nodes)
+        while start < total:
+            # The largest block that fits and starts at a multiple of its size.
+            size = 1 << ((total - start).bit_length() - 1)
+            if self.count:
+                size = min(size, self.count & -self.count)
+            block, height = nodes[start : start + size], 0
+            while len(block) > 1:
+                block = [
+                    _sha256(b"\x01" + block[i] + block[i + 1]).digest()
+                    for i in range(0, len(block), 2)
+                ]
+                height += 1
+            self._push(block[0], height)
+            self.count += size
+            start += size
+
+    def _push(self, node: bytes, height: int) -> None:
         peaks, heights = self._peaks, self._heights
         while heights and heights[-1] == height:
             node = _sha256(b"\x01" + peaks.pop() + node).digest()
@@ -46,7 +63,6 @@ class MerkleAccumulator:
             height += 1
         peaks.append(node)
         heights.append(height)
-        self.count += 1
 
     def root(self) -> bytes:
         if not self._peaks:

@@ -2,8 +2,10 @@
 
 A seal covers every event up to a bound in (tx_id, position) order; the bound
 is the last event below the snapshot's xmin, so no event can ever be added
-inside a sealed prefix. It stores the RFC 6962 root over the events' leaves
-(``store.merkle.event_leaf``), the count, the previous seal's signature and
+inside a sealed prefix. It stores the RFC 6962 root whose leaves are the
+events' chain hashes in log order (each covers every immutable field of its
+event and, through the chain, its stream's history), the count, the previous
+seal's signature and
 
     signature = HMAC-SHA256(key, b"zhenggai-seal-v1\\n" + canonical JSON of the other fields)
 
@@ -22,7 +24,6 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ from sqlalchemy import Connection, Engine, text
 
 from store.canonical import format_timestamp
 from store.errors import SealError
-from store.merkle import MerkleAccumulator, event_leaf
+from store.merkle import MerkleAccumulator
 from store.reading import Checkpoint
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "export_seals",
     "key_id",
     "load_seals",
+    "merkle_over",
     "seal_log",
     "sign",
 ]
@@ -140,19 +142,24 @@ def load_seals(conn: Connection) -> list[Seal]:
     ]
 
 
-def iter_leaves(conn: Connection, up_to: Checkpoint) -> Iterator[tuple[int, int, bytes]]:
-    """(tx_id, position, hash) of every event up to ``up_to``, in log order."""
+def merkle_over(
+    conn: Connection, after: Checkpoint, up_to: Checkpoint, accumulator: MerkleAccumulator
+) -> None:
+    """Add to ``accumulator`` the hash of every event after ``after`` up to
+    ``up_to``, in log order. Read from the (tx_id, position) index, which
+    carries the hash, in binary, and hashed a block at a time."""
     driver = conn.connection.driver_connection
     assert driver is not None
-    with driver.cursor(name="zg_leaves") as cursor:
-        cursor.itersize = 20_000
+    with driver.cursor(name="zg_leaves", binary=True) as cursor:
         cursor.execute(
-            "SELECT tx_id::text::bigint, position, hash FROM events "
-            "WHERE (tx_id, position) <= (%s::text::xid8, %s) "
+            "SELECT hash FROM events "
+            "WHERE (tx_id, position) > (%s::text::xid8, %s) "
+            "AND (tx_id, position) <= (%s::text::xid8, %s) "
             "ORDER BY events.tx_id, events.position",
-            (str(up_to.tx_id), up_to.position),
+            (str(after.tx_id), after.position, str(up_to.tx_id), up_to.position),
         )
-        yield from cursor
+        while rows := cursor.fetchmany(32_768):
+            accumulator.extend([row[0] for row in rows])
 
 
 def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> SealOutcome:
@@ -179,17 +186,10 @@ def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> Seal
         if previous is not None and bound <= previous.bound:
             return SealOutcome(previous, created=False)
         accumulator = MerkleAccumulator()
-        pending = previous  # checked once the scan passes its bound
-        for tx_id, position, event_hash in iter_leaves(conn, bound):
-            if pending is not None and (tx_id, position) > (
-                pending.up_to_tx_id,
-                pending.up_to_position,
-            ):
-                _check_matches(pending, accumulator)
-                pending = None
-            accumulator.add(event_leaf(tx_id, position, bytes(event_hash)))
-        if pending is not None:
-            _check_matches(pending, accumulator)
+        if previous is not None:  # the log must still match the last seal
+            merkle_over(conn, Checkpoint.START, previous.bound, accumulator)
+            _check_matches(previous, accumulator)
+        merkle_over(conn, previous.bound if previous else Checkpoint.START, bound, accumulator)
         unsigned = Seal(
             seq=1 if previous is None else previous.seq + 1,
             sealed_at=now or datetime.now(UTC),

@@ -1,51 +1,45 @@
 """Recompute the hash chains and the seals; report what does not match.
 
-One pass over the log in (tx_id, position) order does everything: for each
-event it recomputes ``sha256(previous_hash || canonical bytes)`` from the
-stored fields and follows its stream's chain (versions 1, 2, 3 … each linked
-to the hash before), and it feeds the event's leaf to a Merkle accumulator,
-checking each seal's root and count as the scan passes the seal's bound. At
-the end each stream's row must name its last version and hash.
+The database recomputes every event's ``sha256(previous_hash || canonical
+bytes)`` from its stored columns (``event_canonical``, see
+``store.canonical``) and joins each event to the one before it in its stream,
+in one parallel query that returns only what is wrong. Meanwhile, on a second
+connection reading the same snapshot, each seal's Merkle root is recomputed
+from the events' hashes in log order. Only the few bad rows and the hashes
+travel to Python.
 
 Problem codes (``Problem.code``):
   hash            the stored fields no longer give the stored hash (content altered)
   link            previous_hash is not the hash of the stream's version before
-  version         a version is missing, repeated or out of order
+  version         the version before this one is missing (deleted, or never written)
   head            the streams row's version or head hash is not the last event's
-  stream_row      events of a stream that has no streams row (or the reverse)
+  stream_row      events of a stream that has no streams row
   seal_signature  the seal's HMAC does not verify with the key
   seal_chain      the seal does not chain to the seal before it
   seal_root       the events up to the seal's bound no longer give its root and count
   seal_export     a seal kept outside the system (``export_seals``) is missing from
                   the database or differs from it
+
+Problems are listed in log order (the first broken link first), then the
+streams' heads.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import set_json_loads
 from sqlalchemy import Connection, Engine, text
 
-from store.canonical import GENESIS, encode_document, format_timestamp
-from store.merkle import MerkleAccumulator, event_leaf
-from store.seals import Seal, load_seals
+from store.merkle import MerkleAccumulator
+from store.reading import Checkpoint
+from store.seals import Seal, load_seals, merkle_over
 
 __all__ = ["Problem", "VerifyReport", "verify_log"]
 
 _ZERO = bytes(32)
-_sha256 = hashlib.sha256
-_decode = json.JSONDecoder().decode
-
-
-def _loads(data: bytes | str) -> Any:
-    """jsonb text to Python, without json.loads' encoding detection (jsonb is UTF-8)."""
-    return _decode(data if isinstance(data, str) else data.decode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +71,38 @@ class VerifyReport:
             self.problems.append(problem)
 
 
-_EVENT_COLUMNS = (
-    "position, tx_id::text::bigint, stream_id, version, event_id::text, type, "
-    "schema_version, data, metadata, recorded_at, previous_hash, hash"
-)
+# Every event whose hash, link, version or stream row is wrong, in log order.
+_BROKEN = """
+SELECT e.tx_id::text::bigint, e.position, e.stream_id, e.version, e.hash,
+       sha256(e.previous_hash || event_canonical(e.stream_id, e.version, e.event_id, e.type,
+              e.schema_version, e.recorded_at, e.data, e.metadata)) AS recomputed,
+       e.previous_hash, b.version IS NOT NULL AS has_before, b.hash AS before_hash,
+       s.stream_id IS NOT NULL AS has_stream, s.version AS stream_version
+FROM events e
+LEFT JOIN events b ON b.stream_id = e.stream_id AND b.version = e.version - 1
+LEFT JOIN streams s ON s.stream_id = e.stream_id
+WHERE {scope}
+  (sha256(e.previous_hash || event_canonical(e.stream_id, e.version, e.event_id, e.type,
+          e.schema_version, e.recorded_at, e.data, e.metadata)) <> e.hash
+   OR CASE WHEN e.version = 1 THEN e.previous_hash <> %(genesis)s
+           ELSE b.hash IS DISTINCT FROM e.previous_hash END
+   OR s.stream_id IS NULL
+   OR e.version > s.version)
+ORDER BY e.tx_id, e.position
+LIMIT %(limit)s
+"""
+
+# Streams whose row does not name their last event.
+_HEADS = """
+SELECT s.stream_id, s.version, s.head_hash, e.hash
+FROM streams s
+LEFT JOIN events e ON e.stream_id = s.stream_id AND e.version = s.version
+WHERE {scope} s.version > 0 AND e.hash IS DISTINCT FROM s.head_hash
+ORDER BY s.stream_id
+LIMIT %(limit)s
+"""
+
+_COUNTS = "SELECT count(*), count(DISTINCT stream_id) FROM events {where}"
 
 
 def verify_log(
@@ -101,23 +123,139 @@ def verify_log(
     report = VerifyReport(max_problems=max_problems)
     with engine.connect() as conn:
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-        conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
         seals = load_seals(conn)
         report.seals = len(seals)
         _check_seal_chain(seals, key, report)
         _check_exported(seals, exported, report)
-        heads = _stream_heads(conn, stream_id)
-        if stream_id is None:
-            sql = f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY events.tx_id, events.position"  # noqa: S608
-            params: tuple[Any, ...] = ()
+        if stream_id is not None:
+            _check_chains(conn, stream_id, report)
         else:
-            sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = %s ORDER BY version"  # noqa: S608
-            params = (stream_id,)
-        chains = _scan(conn, sql, params, seals if stream_id is None else [], report)
+            # The chains on a second connection in the same snapshot, while
+            # this one recomputes the seals' roots.
+            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            chains = _ChainCheck(engine, snapshot, max_problems)
+            chains.start()
+            roots = VerifyReport(max_problems=max_problems)
+            _check_seal_roots(conn, seals, roots)
+            chains.join()
+            chains.merge_into(report)
+            for problem in roots.problems:
+                report.add(problem)
+            report.problem_count += roots.problem_count - len(roots.problems)
         conn.rollback()
-    _check_heads(chains, heads, report)
-    report.streams = len(chains)
     return report
+
+
+class _ChainCheck(threading.Thread):
+    def __init__(self, engine: Engine, snapshot: str, max_problems: int) -> None:
+        super().__init__(name="zg-verify-chains", daemon=True)
+        self.engine = engine
+        self.snapshot = snapshot
+        self.report = VerifyReport(max_problems=max_problems)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+                _check_chains(conn, None, self.report)
+                conn.rollback()
+        except BaseException as exc:  # re-raised in the caller's thread
+            self.error = exc
+
+    def merge_into(self, report: VerifyReport) -> None:
+        if self.error is not None:
+            raise self.error
+        report.events, report.streams = self.report.events, self.report.streams
+        for problem in self.report.problems:
+            report.add(problem)
+        report.problem_count += self.report.problem_count - len(self.report.problems)
+
+
+def _check_chains(conn: Connection, stream_id: str | None, report: VerifyReport) -> None:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    scope = "" if stream_id is None else "e.stream_id = %(stream)s AND "
+    params: dict[str, Any] = {
+        "genesis": _ZERO,
+        "limit": report.max_problems + 1,
+        "stream": stream_id,
+    }
+    with driver.cursor() as cursor:
+        # The join holds one row per event in memory; let it stay there.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        where = "" if stream_id is None else "WHERE stream_id = %(stream)s"
+        cursor.execute(_COUNTS.format(where=where), params)
+        counts = cursor.fetchone()
+        assert counts is not None
+        report.events, report.streams = int(counts[0]), int(counts[1])
+        cursor.execute(_BROKEN.format(scope=scope), params)
+        for row in cursor.fetchall():
+            _report_event(row, report)
+        head_scope = "" if stream_id is None else "s.stream_id = %(stream)s AND "
+        cursor.execute(_HEADS.format(scope=head_scope), params)
+        for stream, version, head_hash, last_hash in cursor.fetchall():
+            found = "no event" if last_hash is None else f"hash {bytes(last_hash).hex()}"
+            report.add(
+                Problem(
+                    "head",
+                    stream,
+                    int(version),
+                    expected=f"version {version}, hash {bytes(head_hash).hex()}",
+                    found=f"version {version}: {found}",
+                )
+            )
+
+
+def _report_event(row: tuple[Any, ...], report: VerifyReport) -> None:
+    (_, _, stream, version, stored, recomputed, previous, has_before, before_hash) = row[:9]
+    has_stream, stream_version = row[9:]
+    if recomputed != stored:
+        report.add(
+            Problem("hash", stream, version, expected=recomputed.hex(), found=bytes(stored).hex())
+        )
+    if version == 1 and previous != _ZERO:
+        report.add(
+            Problem("link", stream, version, expected=_ZERO.hex(), found=bytes(previous).hex())
+        )
+    elif version != 1 and not has_before:
+        report.add(
+            Problem("version", stream, version, expected=f"version {version - 1}", found="none")
+        )
+    elif version != 1 and before_hash != previous:
+        report.add(
+            Problem(
+                "link",
+                stream,
+                version,
+                expected=bytes(before_hash).hex(),
+                found=bytes(previous).hex(),
+            )
+        )
+    if not has_stream:
+        report.add(Problem("stream_row", stream, version, expected="row", found="none"))
+    elif version > stream_version:
+        report.add(
+            Problem(
+                "head",
+                stream,
+                version,
+                expected=f"at most version {stream_version}",
+                found=f"version {version}",
+            )
+        )
+
+
+def _check_seal_roots(conn: Connection, seals: list[Seal], report: VerifyReport) -> None:
+    merkle = MerkleAccumulator()
+    start = Checkpoint.START
+    for seal in seals:
+        if seal.bound < start:
+            continue  # out of order: reported by the seal chain check
+        merkle_over(conn, start, seal.bound, merkle)
+        _check_seal(seal, merkle, (start.tx_id, start.position), report)
+        start = seal.bound
 
 
 def _check_exported(
@@ -153,95 +291,6 @@ def _check_seal_chain(seals: list[Seal], key: bytes | None, report: VerifyReport
         previous_signature = seal.signature
 
 
-def _stream_heads(conn: Connection, stream_id: str | None) -> dict[str, tuple[int, bytes]]:
-    sql = "SELECT stream_id, version, head_hash FROM streams"
-    rows = (
-        conn.execute(text(sql))
-        if stream_id is None
-        else conn.execute(text(sql + " WHERE stream_id = :id"), {"id": stream_id})
-    )
-    return {row[0]: (int(row[1]), bytes(row[2])) for row in rows}
-
-
-def _scan(
-    conn: Connection,
-    sql: str,
-    params: tuple[Any, ...],
-    seals: list[Seal],
-    report: VerifyReport,
-) -> dict[str, list[Any]]:
-    """The one pass; returns each stream's [next version, last hash]."""
-    chains: dict[str, list[Any]] = {}
-    merkle = MerkleAccumulator()
-    pending = iter(seals)
-    seal = next(pending, None)
-    seal_start = (0, 0)
-    bound = (seal.up_to_tx_id, seal.up_to_position) if seal else None
-    last_moment: datetime | None = None
-    last_text = ""
-    count = 0
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor(name="zg_verify") as cursor:
-        set_json_loads(_loads, cursor)
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(5_000):
-            for row in rows:
-                (position, tx_id, stream, version, event_id, type_, schema_version) = row[:7]
-                data, metadata, recorded_at, previous_hash, stored_hash = row[7:]
-                count += 1
-                while bound is not None and (tx_id, position) > bound:
-                    _check_seal(seal, merkle, seal_start, report)  # type: ignore[arg-type]
-                    seal_start = bound
-                    seal = next(pending, None)
-                    bound = (seal.up_to_tx_id, seal.up_to_position) if seal else None
-                if bound is not None:
-                    merkle.add(event_leaf(tx_id, position, stored_hash))
-                chain = chains.get(stream)
-                if chain is None:
-                    chain = chains[stream] = [1, GENESIS]
-                if version != chain[0]:
-                    report.add(
-                        Problem(
-                            "version", stream, version, expected=str(chain[0]), found=str(version)
-                        )
-                    )
-                if previous_hash != chain[1]:
-                    report.add(
-                        Problem(
-                            "link",
-                            stream,
-                            version,
-                            expected=chain[1].hex(),
-                            found=previous_hash.hex(),
-                        )
-                    )
-                if recorded_at != last_moment:
-                    last_moment, last_text = recorded_at, format_timestamp(recorded_at)
-                document = encode_document(
-                    stream, version, event_id, type_, schema_version, data, metadata, last_text
-                )
-                recomputed = _sha256(previous_hash + document).digest()
-                if recomputed != stored_hash:
-                    report.add(
-                        Problem(
-                            "hash",
-                            stream,
-                            version,
-                            expected=recomputed.hex(),
-                            found=stored_hash.hex(),
-                        )
-                    )
-                chain[0] = version + 1
-                chain[1] = stored_hash
-    while seal is not None:
-        _check_seal(seal, merkle, seal_start, report)
-        seal_start = (seal.up_to_tx_id, seal.up_to_position)
-        seal = next(pending, None)
-    report.events = count
-    return chains
-
-
 def _check_seal(
     seal: Seal, merkle: MerkleAccumulator, start: tuple[int, int], report: VerifyReport
 ) -> None:
@@ -256,27 +305,3 @@ def _check_seal(
                 f"and {seal.up_to_position} (tx {seal.up_to_tx_id})",
             )
         )
-
-
-def _check_heads(
-    chains: dict[str, list[Any]], heads: dict[str, tuple[int, bytes]], report: VerifyReport
-) -> None:
-    for stream, (next_version, last_hash) in chains.items():
-        head = heads.get(stream)
-        if head is None:
-            report.add(
-                Problem("stream_row", stream, next_version - 1, expected="row", found="none")
-            )
-        elif head != (next_version - 1, last_hash):
-            report.add(
-                Problem(
-                    "head",
-                    stream,
-                    head[0],
-                    expected=f"version {next_version - 1}, hash {last_hash.hex()}",
-                    found=f"version {head[0]}, hash {head[1].hex()}",
-                )
-            )
-    for stream, (version, _) in heads.items():
-        if stream not in chains and version > 0:
-            report.add(Problem("stream_row", stream, version, expected="events", found="none"))

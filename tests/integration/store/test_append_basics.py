@@ -90,11 +90,43 @@ def test_the_same_event_id_with_other_content_is_refused(event_store: EventStore
     assert event_store.read_stream(stream)[0].data["n"] == 0
 
 
-def test_floats_are_refused_before_anything_is_written(event_store: EventStore) -> None:
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"score": float("nan")}, "plain JSON"),  # JSON has no NaN
+        ({"when": object()}, "plain JSON"),  # not JSON at all
+        ({"text": "a\x00b"}, "NUL"),  # PostgreSQL's jsonb cannot hold U+0000
+    ],
+)
+def test_data_that_is_not_storable_json_is_refused_before_anything_is_written(
+    event_store: EventStore, data: dict[str, object], reason: str
+) -> None:
     stream = _stream()
-    with pytest.raises(ValueError, match="float"):
-        event_store.append(stream, 0, [NewEvent(uuid.uuid4(), "Noted", {"score": 0.5})])
+    with pytest.raises(ValueError, match=reason):
+        event_store.append(stream, 0, [NewEvent(uuid.uuid4(), "Noted", data)])
     assert event_store.stream_version(stream) == 0
+    assert event_store.read_stream(stream) == []
+
+
+def test_numbers_are_stored_and_hashed_as_postgresql_prints_them(event_store: EventStore) -> None:
+    stream = _stream()
+    data = {"score": 0.5, "tiny": 1e-07, "big": 10**30, "minus_zero": -0.0}
+    event_store.append(stream, 0, [NewEvent(uuid.uuid4(), "Noted", data)])
+    (event,) = event_store.read_stream(stream)
+    assert event.data == data
+    canonical = canonical_bytes(
+        stream_id=event.stream_id,
+        version=event.version,
+        event_id=event.event_id,
+        type=event.type,
+        schema_version=event.schema_version,
+        data=event.data,
+        metadata=event.metadata,
+        recorded_at=event.recorded_at,
+    )
+    assert b'"tiny": 0.0000001' in canonical
+    assert b'"minus_zero": 0.0' in canonical
+    assert chain_hash(GENESIS, canonical) == event.hash
 
 
 @pytest.mark.parametrize(
