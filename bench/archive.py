@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pydantic_core
+from psycopg.types.json import set_json_loads
 from sqlalchemy import make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -202,6 +204,8 @@ def _raw(url: str) -> tuple[float, float, int]:
     start = time.perf_counter()
     count = 0
     with psycopg.connect(url) as conn, conn.cursor(name="raw") as cur:
+        # The same JSON parser the builds use (pydantic's), into plain dicts.
+        set_json_loads(pydantic_core.from_json, conn)
         cur.itersize = 5000
         cur.execute(
             "SELECT stream_id, version, event_id::text, type, schema_version, data "

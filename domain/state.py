@@ -297,9 +297,24 @@ def evolve(state: CaseState | None, event: Event) -> CaseState:
             "no_finding", "尚无登记的问题", f"{event.event_type} before any finding was recorded"
         )
     changes = _changes(state, event)
-    return state.model_copy(
-        update={**changes, "version": state.version + 1, "last_event_at": event.occurred_at}
-    )
+    changes["version"] = state.version + 1
+    changes["last_event_at"] = event.occurred_at
+    return _updated(state, changes)
+
+
+_set = object.__setattr__
+
+
+def _updated(state: CaseState, changes: dict[str, object]) -> CaseState:
+    """``state.model_copy(update=changes)``, without pydantic's generic copy (a fold
+    makes one per event): the same fields, the same ``model_fields_set``; like
+    ``model_copy``, the changed values are taken as given, not validated."""
+    new = CaseState.__new__(CaseState)
+    _set(new, "__dict__", {**state.__dict__, **changes})
+    _set(new, "__pydantic_fields_set__", state.__pydantic_fields_set__ | changes.keys())
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_private__", None)
+    return new
 
 
 def fold(events: Iterable[Event]) -> CaseState | None:

@@ -33,6 +33,7 @@ from domain.events import EVENT_TYPES
 from domain.policy import DEFAULT_POLICY
 from store.projections.base import Progress, Projection
 from store.projections.log import domain_records, read_streams, scan_streams
+from store.projections.write import copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
 
@@ -83,12 +84,7 @@ def _write(conn: Connection, suffix: str, cadres: Sequence[str], rows: list[Any]
     table = f"{NAME}{suffix}"
     with _driver(conn).cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE cadre_id = ANY(%s)", (list(cadres),))  # noqa: S608
-        if rows:
-            cursor.executemany(
-                f"INSERT INTO {table} (cadre_id, period, as_of, document) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s)",
-                rows,
-            )
+    copy_rows(conn, table, ("cadre_id", "period", "as_of", "document"), rows)
 
 
 def _links_of(conn: Connection, suffix: str, cadres: Sequence[str]) -> dict[str, list[str]]:

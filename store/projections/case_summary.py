@@ -25,6 +25,7 @@ from domain.vocabulary import CaseKind, CaseStatus, Source, TrafficLight
 from store.projections.base import Progress, Projection
 from store.projections.facts import CaseFacts, case_facts
 from store.projections.log import domain_records, read_streams, scan_streams
+from store.projections.write import copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
 
@@ -99,14 +100,8 @@ def _row(facts: CaseFacts) -> tuple[Any, ...]:
 
 
 def _insert(conn: Connection, suffix: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    sql = f"INSERT INTO {NAME}{suffix} ({', '.join(_COLUMNS)}) VALUES ({marks})"  # noqa: S608
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    if rows:
+        copy_rows(conn, f"{NAME}{suffix}", _COLUMNS, rows)
 
 
 def _apply(

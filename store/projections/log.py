@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from domain.archive import RecordedEvent as DomainRecord
-from domain.events import EVENT_TYPES, event_from_json
+from domain.events import EVENT_TYPES, event_from_json_text
 from store.reading import Checkpoint
 
 __all__ = ["StreamEvent", "domain_records", "head", "read_streams", "scan_streams"]
@@ -27,10 +27,10 @@ class StreamEvent:
     event_id: str
     type: str
     schema_version: int
-    data: dict[str, Any]
+    data: str  # the stored JSON as text: parsed once, straight into the event's model
 
 
-_COLUMNS = "stream_id, version, event_id::text, type, schema_version, data"
+_COLUMNS = "stream_id, version, event_id::text, type, schema_version, data::text"
 _BOUND = "(tx_id, position) <= (%s::text::xid8, %s)"
 
 _HEAD = (
@@ -102,6 +102,8 @@ def domain_records(events: Sequence[StreamEvent]) -> list[DomainRecord]:
     if not known or known[0].type != "FindingRecorded":
         return []
     return [
-        DomainRecord(e.event_id, e.stream_id, event_from_json(e.type, e.schema_version, e.data))
+        DomainRecord(
+            e.event_id, e.stream_id, event_from_json_text(e.type, e.schema_version, e.data)
+        )
         for e in known
     ]

@@ -21,6 +21,7 @@ from domain.vocabulary import CaseStatus
 from store.projections.base import Progress, Projection
 from store.projections.facts import CaseFacts, case_facts
 from store.projections.log import domain_records, read_streams, scan_streams
+from store.projections.write import copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
 
@@ -28,7 +29,15 @@ __all__ = ["PROJECTION", "UnitBoardRow", "unit_board"]
 
 NAME = "unit_board"
 _CASES = "unit_board_cases"
-_CASE_COLUMNS = "stream_id, unit_id, light, status, escalation_level, closed, closed_on_time"
+_CASE_COLUMNS = (
+    "stream_id",
+    "unit_id",
+    "light",
+    "status",
+    "escalation_level",
+    "closed",
+    "closed_on_time",
+)
 
 _AGGREGATE = """
 INSERT INTO {board} (unit_id, cases, active, green, yellow, red, grey,
@@ -78,11 +87,7 @@ def _row(facts: CaseFacts) -> tuple[Any, ...] | None:
 
 def _insert_cases(conn: Connection, suffix: str, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        sql = f"INSERT INTO {_CASES}{suffix} ({_CASE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
-        with driver.cursor() as cursor:
-            cursor.executemany(sql, rows)
+        copy_rows(conn, f"{_CASES}{suffix}", _CASE_COLUMNS, rows)
 
 
 def _apply(

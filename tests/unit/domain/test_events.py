@@ -14,7 +14,13 @@ from domain.commands import (
     RequestExtension,
     VerifyClosure,
 )
-from domain.events import EVENT_TYPES, Event, event_class, event_from_json
+from domain.events import (
+    EVENT_TYPES,
+    Event,
+    event_class,
+    event_from_json,
+    event_from_json_text,
+)
 from domain.vocabulary import Source
 
 from .builders import EVIDENCE, SUPERVISOR, UNIT, History, at, opened, pending_closure
@@ -51,6 +57,8 @@ def test_events_round_trip_through_their_stored_json_without_floats() -> None:
         data = json.loads(json.dumps(event.model_dump(mode="json")))
         assert not _has_float(data)
         assert event_from_json(event.event_type, event.schema_version, data) == event
+        text = json.dumps(data, ensure_ascii=False)
+        assert event_from_json_text(event.event_type, event.schema_version, text) == event
 
 
 def test_every_event_type_is_registered_under_its_own_name() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.archive import Period, RecordedEvent, build_archive
-from domain.case import decide, evolve, fold
+from domain.case import CaseState, decide, evolve, fold
 from domain.commands import (
     ApplyTolerance,
     AssignResponsibility,
@@ -35,7 +36,7 @@ from domain.commands import (
     WithdrawCase,
 )
 from domain.errors import DomainError
-from domain.events import Event, event_from_json
+from domain.events import Event, event_from_json, event_from_json_text
 from domain.schedule import planned_steps
 from domain.traffic_light import traffic_light
 from domain.values import Milestone
@@ -124,8 +125,12 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
             continue
         for event in new:
             state = evolve(state, event)
+            # evolve's cheap copy builds the state validation would build
+            assert CaseState.model_validate(state.model_dump()) == state
             data = event.model_dump(mode="json")
             assert event_from_json(event.event_type, event.schema_version, data) == event
+            text = json.dumps(data, ensure_ascii=False)
+            assert event_from_json_text(event.event_type, event.schema_version, text) == event
         events.extend(new)
     assert fold(events) == state
     records = [
