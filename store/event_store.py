@@ -19,15 +19,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Engine, RowMapping, select
+from psycopg.rows import dict_row
+from sqlalchemy import Connection, Engine, select
 
+from store.append_connections import AppendConnections, Driver
 from store.errors import ConcurrencyError, IdempotencyConflict, StaleTransaction
 from store.notify import notifier_for
 from store.reading import Checkpoint
 from store.reading import read_all as _read_all
 from store.reading import read_stream as _read_stream
 from store.records import AppendResult, NewEvent, RecordedEvent
-from store.tables import events, streams
+from store.tables import streams
 from store.upcasting import Upcasters
 
 __all__ = ["EventStore"]
@@ -64,6 +66,11 @@ class EventStore:
         self.engine = engine
         self.upcasters = upcasters
         self.notify = notify  # wake subscribers after each append (see store.notify)
+        self._connections = AppendConnections(engine)
+
+    def close(self) -> None:
+        """Close the append connections now rather than when the store is collected."""
+        self._connections.close()
 
     def append(
         self,
@@ -83,14 +90,14 @@ class EventStore:
             if conn is not None:
                 # The caller commits: NOTIFY inside its transaction, sent at its commit.
                 params = (stream_id, stream_type, expected_version, documents, self.notify)
-                return self._append(conn, params, new_events)
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                return self._append(driver, params, new_events)
             # The append is one statement, hence its own transaction: autocommit
             # saves the BEGIN and COMMIT round trips. Subscribers are woken after
             # the commit, outside it (NOTIFY at commit would be a global lock).
             params = (stream_id, stream_type, expected_version, documents, False)
-            with self.engine.connect() as own:
-                own = own.execution_options(isolation_level="AUTOCOMMIT")
-                result = self._append(own, params, new_events)
+            result = self._connections.run(lambda own: self._append(own, params, new_events))
             if self.notify and not result.already_stored:
                 notifier_for(self.engine).poke()
             return result
@@ -107,12 +114,10 @@ class EventStore:
             ) from exc
 
     def _append(
-        self, conn: Connection, params: tuple[Any, ...], new_events: Sequence[NewEvent]
+        self, driver: Driver, params: tuple[Any, ...], new_events: Sequence[NewEvent]
     ) -> AppendResult:
         stream_id: str = params[0]
         expected: int = params[2]
-        driver = conn.connection.driver_connection
-        assert driver is not None
         row = driver.execute(APPEND, params).fetchone()
         assert row is not None
         status, version, head = row
@@ -120,23 +125,22 @@ class EventStore:
             return AppendResult(stream_id, expected + 1, int(version), bytes(head))
         if status == "stale":
             raise StaleTransaction(stream_id)
-        repeat = self._find_repeat(conn, stream_id, expected, new_events)
+        repeat = self._find_repeat(driver, stream_id, expected, new_events)
         if repeat is not None:
             return repeat
         raise ConcurrencyError(stream_id, expected, int(version))
 
     def _find_repeat(
         self,
-        conn: Connection,
+        driver: Driver,
         stream_id: str,
         expected: int,
         new_events: Sequence[NewEvent],
     ) -> AppendResult | None:
         ids = [event.event_id for event in new_events]
-        stored = {
-            row.event_id: row
-            for row in conn.execute(select(events).where(events.c.event_id.in_(ids))).mappings()
-        }
+        with driver.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(_STORED, (ids,))
+            stored = {row["event_id"]: row for row in cursor.fetchall()}
         if not stored:
             return None
         for offset, event in enumerate(new_events, start=1):
@@ -148,7 +152,7 @@ class EventStore:
             _check_same(stream_id, expected + offset, event, row)
         last = stored[ids[-1]]
         return AppendResult(
-            stream_id, expected + 1, expected + len(ids), bytes(last.hash), already_stored=True
+            stream_id, expected + 1, expected + len(ids), bytes(last["hash"]), already_stored=True
         )
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
@@ -169,16 +173,22 @@ class EventStore:
         return int(version or 0)
 
 
-def _check_same(stream_id: str, version: int, event: NewEvent, row: RowMapping) -> None:
+_STORED = (
+    "SELECT event_id, stream_id, version, type, schema_version, data, metadata, hash "
+    "FROM events WHERE event_id = ANY(%s)"
+)
+
+
+def _check_same(stream_id: str, version: int, event: NewEvent, row: dict[str, Any]) -> None:
     differences = [
         name
         for name, ours, theirs in (
-            ("stream", stream_id, row.stream_id),
-            ("version", version, row.version),
-            ("type", event.type, row.type),
-            ("schema_version", event.schema_version, row.schema_version),
-            ("data", event.data, row.data),
-            ("metadata", event.metadata, row.metadata),
+            ("stream", stream_id, row["stream_id"]),
+            ("version", version, row["version"]),
+            ("type", event.type, row["type"]),
+            ("schema_version", event.schema_version, row["schema_version"]),
+            ("data", event.data, row["data"]),
+            ("metadata", event.metadata, row["metadata"]),
         )
         if ours != theirs
     ]

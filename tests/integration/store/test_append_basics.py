@@ -163,3 +163,22 @@ def test_metadata_is_stored_as_given(event_store: EventStore) -> None:
     ).as_dict()
     event_store.append(stream, 0, [NewEvent(uuid.uuid4(), "Noted", {}, metadata=metadata)])
     assert event_store.read_stream(stream)[0].metadata == metadata
+
+
+def test_an_append_on_a_connection_the_server_dropped_is_retried_once(
+    event_store: EventStore,
+) -> None:
+    stream = _stream()
+    event_store.append(stream, 0, _events(1))  # leaves an idle append connection
+    with event_store.engine.begin() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = 'zhenggai' "
+                "AND pid <> pg_backend_pid() AND query LIKE '%append_events%'"
+            )
+        ).scalar_one()
+    assert killed >= 1
+    result = event_store.append(stream, 1, _events(1))
+    assert (result.last_version, result.already_stored) == (2, False)
+    assert [e.version for e in event_store.read_stream(stream)] == [1, 2]
