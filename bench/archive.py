@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -196,11 +197,13 @@ def generate(url: str, first_case: int, target: int, shapes: list[list[tuple[str
     return case
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_mib() -> tuple[float, float]:
+    """Peak RSS of this process, and of the largest of its (finished) worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def _raw(url: str) -> tuple[float, float, int]:
+def _raw(url: str) -> tuple[float, tuple[float, float], int]:
     start = time.perf_counter()
     count = 0
     with psycopg.connect(url) as conn, conn.cursor(name="raw") as cur:
@@ -216,7 +219,7 @@ def _raw(url: str) -> tuple[float, float, int]:
     return time.perf_counter() - start, _peak_mib(), count
 
 
-def _rebuild(url: str, name: str) -> tuple[float, float, int]:
+def _rebuild(url: str, name: str) -> tuple[float, tuple[float, float], int]:
     engine = make_engine(url, pool_size=1)
     start = time.perf_counter()
     rebuild(engine, PROJECTIONS[name])
@@ -225,9 +228,22 @@ def _rebuild(url: str, name: str) -> tuple[float, float, int]:
     return elapsed, _peak_mib(), 0
 
 
-def _in_child(target: Any, *args: Any) -> tuple[float, float, int]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(target, args)  # type: ignore[no-any-return]
+def _call(pipe: Connection, target: Any, args: tuple[Any, ...]) -> None:
+    pipe.send(target(*args))
+    pipe.close()
+
+
+def _in_child(target: Any, *args: Any) -> tuple[float, tuple[float, float], int]:
+    """``target(*args)`` in a fresh process (not a pool's daemon: a build may start
+    worker processes of its own)."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_call, args=(sender, target, args))
+    process.start()
+    sender.close()
+    result: tuple[float, tuple[float, float], int] = receiver.recv()
+    process.join()
+    return result
 
 
 @contextmanager
@@ -263,16 +279,21 @@ def database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _mib(peaks: tuple[float, float]) -> str:
+    own, workers = peaks
+    return f"peak {own:6.0f} MiB" + (f" (+ workers {workers:4.0f} MiB each)" if workers else "")
+
+
 def measure(url: str, events: int) -> None:
     raw_s, raw_mib, count = _in_child(_raw, url)
-    print(f"\n{count:,} events   raw read {count / raw_s:>9,.0f} ev/s  peak {raw_mib:6.0f} MiB")
+    print(f"\n{count:,} events   raw read {count / raw_s:>9,.0f} ev/s  {_mib(raw_mib)}")
     total = 0.0
     for name in PROJECTIONS:
         took, mib, _ = _in_child(_rebuild, url, name)
         total += took
         print(
             f"  rebuild {name:<13} {count / took:>9,.0f} ev/s  ratio {raw_s / took:4.2f}"
-            f"  peak {mib:6.0f} MiB"
+            f"  {_mib(mib)}"
         )
     print(f"  rebuild all three     {count / total:>9,.0f} ev/s  ratio {raw_s / total:4.2f}")
 

@@ -130,6 +130,9 @@ class CadreArchive(BaseModel):
     timeline: tuple[TimelineEntry, ...]
 
 
+_ZERO = Figure()  # frozen, so one instance serves every figure nothing counted for
+
+
 @dataclass
 class _Tally:
     ids: list[str] = field(default_factory=list)
@@ -223,7 +226,7 @@ class _Fold:
         t = entry.tallies
 
         def fig(name: str) -> Figure:
-            return t[name].figure() if name in t else Figure()
+            return t[name].figure() if name in t else _ZERO
 
         levels = {str(level): fig(f"level_{level}") for level in range(1, 5)}
         top = max((int(k) for k, f in levels.items() if f.value), default=0)

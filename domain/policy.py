@@ -110,6 +110,12 @@ _DEFAULT_LADDER = (
 )
 
 
+@lru_cache(maxsize=32)
+def _zone(utc_offset_hours: int) -> timezone:
+    """The fixed zone of an offset (made once: ``today`` runs for every event a fold reads)."""
+    return timezone(timedelta(hours=utc_offset_hours))
+
+
 class Policy(BaseModel):
     model_config = _Frozen
 
@@ -154,11 +160,11 @@ class Policy(BaseModel):
         """The business date of a moment, in China Standard Time (naive = already local)."""
         if now.tzinfo is None:
             return now.date()
-        return now.astimezone(timezone(timedelta(hours=self.utc_offset_hours))).date()
+        return now.astimezone(_zone(self.utc_offset_hours)).date()
 
     def start_of(self, day: date) -> datetime:
         """The first moment of a business date, as an aware datetime (for timers)."""
-        return datetime.combine(day, time(), timezone(timedelta(hours=self.utc_offset_hours)))
+        return datetime.combine(day, time(), _zone(self.utc_offset_hours))
 
     def default_deadline(self, kind: CaseKind, start: date) -> CountedDate:
         return self.working_calendar().add_working_days(start, self.deadlines.working_days(kind))

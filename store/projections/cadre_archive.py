@@ -21,10 +21,11 @@ holds one chunk, not the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, text
 
 from domain.archive import CadreArchive, Period, cadre_archives
@@ -33,6 +34,7 @@ from domain.events import EVENT_TYPES
 from domain.policy import DEFAULT_POLICY
 from store.projections.base import Progress, Projection
 from store.projections.log import domain_records, read_streams, scan_streams
+from store.projections.parallel import in_workers, worker_connection
 from store.projections.write import copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
@@ -42,7 +44,8 @@ __all__ = ["PROJECTION", "archive_rows", "named_cadres", "read_archive"]
 NAME = "cadre_archive"
 _LINKS = "cadre_archive_links"
 _CADRE_FIELDS = ("cadre_id", "previous_cadre_id")
-_CHUNK_STREAMS = 4000
+_CHUNK_STREAMS = 1000
+_ARCHIVE_COLUMNS = ("cadre_id", "period", "as_of", "document")
 
 
 def named_cadres(event_type: str, data: dict[str, Any]) -> set[str]:
@@ -84,7 +87,7 @@ def _write(conn: Connection, suffix: str, cadres: Sequence[str], rows: list[Any]
     table = f"{NAME}{suffix}"
     with _driver(conn).cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE cadre_id = ANY(%s)", (list(cadres),))  # noqa: S608
-    copy_rows(conn, table, ("cadre_id", "period", "as_of", "document"), rows)
+    copy_rows(conn, table, _ARCHIVE_COLUMNS, rows)
 
 
 def _links_of(conn: Connection, suffix: str, cadres: Sequence[str]) -> dict[str, list[str]]:
@@ -148,47 +151,80 @@ WHERE v.cadre_id IS NOT NULL AND e.type = ANY(%s)
 """
 
 
-def _chunks(conn: Connection, suffix: str) -> Iterable[list[str]]:
+def _chunks(conn: Connection, suffix: str) -> list[list[str]]:
     """Cadres in id order, grouped so that each group names about _CHUNK_STREAMS streams."""
     rows = _driver(conn).execute(
         f"SELECT cadre_id, count(*) FROM {_LINKS}{suffix} GROUP BY cadre_id ORDER BY cadre_id"  # noqa: S608
     )
+    chunks: list[list[str]] = []
     chunk: list[str] = []
     size = 0
     for cadre, count in rows.fetchall():
         chunk.append(cadre)
         size += int(count)
         if size >= _CHUNK_STREAMS:
-            yield chunk
+            chunks.append(chunk)
             chunk, size = [], 0
     if chunk:
-        yield chunk
+        chunks.append(chunk)
+    return chunks
+
+
+# What a chunk's rows are computed from: (bound, cadres, each cadre's streams, the
+# streams to read, the streams whose events the chunk counts for progress).
+_Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str], frozenset[str]]
+_Rows = list[tuple[str, str, datetime, str]]
+
+
+def _job(conn: Connection, suffix: str, bound: Checkpoint, cadres: list[str]) -> _Job:
+    links = _links_of(conn, suffix, cadres)
+    wanted = sorted({s for streams in links.values() for s in streams})
+    # A stream shared by cadres of two chunks is counted once, in the first chunk.
+    first = _driver(conn).execute(
+        f"SELECT stream_id, min(cadre_id) FROM {_LINKS}{suffix} "  # noqa: S608
+        "WHERE stream_id = ANY(%s) GROUP BY stream_id",
+        (wanted,),
+    )
+    in_chunk = set(cadres)
+    counted = frozenset(stream for stream, cadre in first if cadre in in_chunk)
+    return bound, cadres, links, wanted, counted
+
+
+def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[_Rows, int]:
+    bound, cadres, links, wanted, counted = job
+    streams: dict[str, list[DomainRecord]] = {}
+    events_counted = 0
+    for events in scan_streams(conn, bound, where="AND stream_id = ANY(%s)", params=(wanted,)):
+        stream_id = events[0].stream_id
+        streams[stream_id] = domain_records(events)
+        if stream_id in counted:
+            events_counted += len(events)
+    rows = [row for c in cadres for row in archive_rows(c, [streams.get(s, []) for s in links[c]])]
+    return rows, events_counted
+
+
+def _chunk_task(job: _Job) -> tuple[_Rows, int]:
+    conn = worker_connection()
+    try:
+        return _chunk_rows(conn, job)
+    finally:
+        conn.rollback()
 
 
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
-    links_table = f"{_LINKS}{suffix}"
     conn.exec_driver_sql(
-        _BUILD_LINKS.format(links=links_table),
+        _BUILD_LINKS.format(links=f"{_LINKS}{suffix}"),
         (sorted(EVENT_TYPES), str(bound.tx_id), bound.position),
     )
-    for cadres in _chunks(conn, suffix):
-        links = _links_of(conn, suffix, cadres)
-        wanted = sorted({s for streams in links.values() for s in streams})
-        # A stream shared by cadres of two chunks is counted once, in the first chunk.
-        first = dict(
-            _driver(conn).execute(
-                f"SELECT stream_id, min(cadre_id) FROM {links_table} "  # noqa: S608
-                "WHERE stream_id = ANY(%s) GROUP BY stream_id",
-                (wanted,),
-            )
-        )
-        in_chunk = set(cadres)
-        streams: dict[str, list[DomainRecord]] = {}
-        for events in scan_streams(conn, bound, where="AND stream_id = ANY(%s)", params=(wanted,)):
-            streams[events[0].stream_id] = domain_records(events)
-            if first.get(events[0].stream_id) in in_chunk:
-                progress(len(events))
-        _recompute(conn, suffix, cadres, streams, links)
+    chunks = _chunks(conn, suffix)
+    jobs = (_job(conn, suffix, bound, cadres) for cadres in chunks)
+    if len(chunks) > 1:
+        results = in_workers(conn, _chunk_task, jobs)
+    else:
+        results = (_chunk_rows(conn, job) for job in jobs)
+    for rows, events in results:
+        copy_rows(conn, f"{NAME}{suffix}", _ARCHIVE_COLUMNS, rows)
+        progress(events)
 
 
 PROJECTION = Projection(

@@ -24,7 +24,8 @@ from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import CaseKind, CaseStatus, Source, TrafficLight
 from store.projections.base import Progress, Projection
 from store.projections.facts import CaseFacts, case_facts
-from store.projections.log import domain_records, read_streams, scan_streams
+from store.projections.log import StreamEvent, domain_records, read_streams
+from store.projections.parallel import stream_rows
 from store.projections.write import copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
@@ -116,17 +117,15 @@ def _apply(
     _insert(conn, suffix, rows)
 
 
+def _summary_row(events: list[StreamEvent]) -> tuple[Any, ...] | None:
+    facts = case_facts(domain_records(events))
+    return None if facts is None else _row(facts)
+
+
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
-    rows: list[tuple[Any, ...]] = []
-    for events in scan_streams(conn, bound):
-        facts = case_facts(domain_records(events))
-        if facts is not None:
-            rows.append(_row(facts))
-        progress(len(events))
-        if len(rows) >= 1000:
-            _insert(conn, suffix, rows)
-            rows = []
-    _insert(conn, suffix, rows)
+    for rows, events in stream_rows(conn, bound, _summary_row):
+        _insert(conn, suffix, rows)
+        progress(events)
 
 
 PROJECTION = Projection(NAME, (NAME,), (("stream_id",),), _apply, _build)

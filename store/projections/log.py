@@ -9,15 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
 
 from domain.archive import RecordedEvent as DomainRecord
 from domain.events import EVENT_TYPES, event_from_json_text
 from store.reading import Checkpoint
 
-__all__ = ["StreamEvent", "domain_records", "head", "read_streams", "scan_streams"]
+__all__ = [
+    "Span",
+    "StreamEvent",
+    "domain_records",
+    "head",
+    "read_streams",
+    "scan_span",
+    "scan_streams",
+    "stream_spans",
+]
+
+# A range of stream ids (after, up to]; None: unbounded on that side.
+Span = tuple[str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +54,9 @@ _HEAD = (
 )
 
 
-def _driver(conn: Connection) -> Any:
+def _driver(conn: Connection | psycopg.Connection[Any]) -> Any:
+    if isinstance(conn, psycopg.Connection):
+        return conn
     driver = conn.connection.driver_connection
     assert driver is not None
     return driver
@@ -71,7 +87,11 @@ def read_streams(
 
 
 def scan_streams(
-    conn: Connection, bound: Checkpoint, *, where: str = "", params: Sequence[Any] = ()
+    conn: Connection | psycopg.Connection[Any],
+    bound: Checkpoint,
+    *,
+    where: str = "",
+    params: Sequence[Any] = (),
 ) -> Iterator[list[StreamEvent]]:
     """Every stream at or before ``bound`` (optionally filtered), one list per stream,
     in stream id order, through a server-side cursor: memory holds one stream."""
@@ -92,6 +112,33 @@ def scan_streams(
             current.append(event)
         if current:
             yield current
+
+
+def stream_spans(conn: Connection, size: int) -> list[Span]:
+    """Every stream id, cut into consecutive spans of about ``size`` streams, in order."""
+    cuts = [
+        row[0]
+        for row in _driver(conn).execute(
+            "SELECT stream_id FROM (SELECT stream_id, row_number() OVER (ORDER BY stream_id) AS n "
+            "FROM streams) s WHERE n %% %s = 0 ORDER BY stream_id",
+            (size,),
+        )
+    ]
+    edges: list[str | None] = [None, *cuts, None]
+    return list(pairwise(edges))
+
+
+def scan_span(
+    conn: Connection | psycopg.Connection[Any], bound: Checkpoint, span: Span
+) -> Iterator[list[StreamEvent]]:
+    """``scan_streams`` of the streams in ``span``."""
+    after, upto = span
+    where, params = "", list[str]()
+    if after is not None:
+        where, params = f"{where} AND stream_id > %s", [*params, after]
+    if upto is not None:
+        where, params = f"{where} AND stream_id <= %s", [*params, upto]
+    return scan_streams(conn, bound, where=where, params=params)
 
 
 def domain_records(events: Sequence[StreamEvent]) -> list[DomainRecord]:

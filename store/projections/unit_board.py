@@ -20,7 +20,8 @@ from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import CaseStatus
 from store.projections.base import Progress, Projection
 from store.projections.facts import CaseFacts, case_facts
-from store.projections.log import domain_records, read_streams, scan_streams
+from store.projections.log import StreamEvent, domain_records, read_streams
+from store.projections.parallel import stream_rows
 from store.projections.write import copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
@@ -116,18 +117,15 @@ def _apply(
         conn.exec_driver_sql(sql, (unit_list,))
 
 
+def _board_row(events: list[StreamEvent]) -> tuple[Any, ...] | None:
+    facts = case_facts(domain_records(events))
+    return None if facts is None else _row(facts)
+
+
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
-    rows: list[tuple[Any, ...]] = []
-    for events in scan_streams(conn, bound):
-        facts = case_facts(domain_records(events))
-        row = _row(facts) if facts else None
-        if row is not None:
-            rows.append(row)
-        progress(len(events))
-        if len(rows) >= 1000:
-            _insert_cases(conn, suffix, rows)
-            rows = []
-    _insert_cases(conn, suffix, rows)
+    for rows, events in stream_rows(conn, bound, _board_row):
+        _insert_cases(conn, suffix, rows)
+        progress(events)
     conn.exec_driver_sql(
         _AGGREGATE.format(board=f"{NAME}{suffix}", cases=f"{_CASES}{suffix}", where="")
     )

@@ -16,6 +16,7 @@ from cli.archive import archive_app
 from cli.projector import projector
 from domain.commands import ReportProgress, RequestExtension
 from store.event_store import EventStore
+from store.projections import cadre_archive, parallel
 from store.projections.check import check
 from store.projections.lag import projection_lag
 from store.projections.registry import PROJECTIONS
@@ -49,6 +50,19 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_a_caught_up_projection_matches_a_fresh_build(engine: Engine, seeded: EventStore) -> None:
+    for projection in PROJECTIONS.values():
+        report = check(engine, projection)
+        assert report.ok, [d.describe() for d in report.differences]
+        assert report.rows > 0
+
+
+def test_a_build_split_over_worker_processes_matches_the_live_tables(
+    engine: Engine, seeded: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with engine.connect() as conn:
+        streams = int(conn.execute(text("SELECT count(*) FROM streams")).scalar_one())
+    monkeypatch.setattr(parallel, "SPAN_STREAMS", streams // 3 + 1)  # three or four spans
+    monkeypatch.setattr(cadre_archive, "_CHUNK_STREAMS", 1)  # a chunk per cadre
     for projection in PROJECTIONS.values():
         report = check(engine, projection)
         assert report.ok, [d.describe() for d in report.differences]
