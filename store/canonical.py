@@ -3,9 +3,9 @@
     hash = sha256(previous_hash || canonical_bytes(event))
 
 The database computes both: ``event_canonical`` (migration 0007) when it
-appends and when ``audit verify`` recomputes the log. This module is the same
-definition in Python, for tests and for anyone who checks an exported log
-outside the system. The canonical bytes are the UTF-8 of::
+appends and when ``audit verify`` recomputes the log. This module is the
+definition, for tests and for anyone who checks an exported log outside the
+system. The canonical bytes are the UTF-8 of::
 
     {"stream_id": S, "version": V, "event_id": "U", "type": T, "schema_version": N,
      "recorded_at": "R", "data": D, "metadata": M}
@@ -17,14 +17,21 @@ exactly so spaced, with the keys in this order, where
   U+0020 as ``\\u00xx`` (lower-case hex), everything else as itself;
 - ``V`` and ``N`` are decimal integers, ``U`` the lower-case hyphenated UUID;
 - ``R`` is the UTC time with microseconds: ``2026-11-21T09:30:00.000000Z``;
-- ``D`` and ``M`` are the text PostgreSQL gives a ``jsonb`` value: object keys
-  ordered by their length in UTF-8 bytes, then bytewise; ``", "`` between
-  members and ``": "`` after keys; strings escaped as above; numbers as
-  PostgreSQL's ``numeric`` prints them (``1e-07`` becomes ``0.0000001``,
-  ``-0.0`` becomes ``0.0``).
+- ``D`` and ``M`` are JSON with object keys ordered by their length in UTF-8
+  bytes, then bytewise; ``", "`` between
+  members and ``": "`` after keys; strings escaped as above; numbers in plain
+  decimal notation keeping the digits they were written with (``1e-07``
+  becomes ``0.0000001``, ``1.50`` stays ``1.50``, ``-0.0`` becomes ``0.0``).
 
-Hashing what the database stores, in a form the database prints, means the
-hash covers the stored event itself, whatever JSON library wrote it.
+The form is defined here, in code, and does not depend on any database: an
+inspector re-hashes an exported log with this module alone. The rules for
+``D`` and ``M`` were chosen to be exactly the text PostgreSQL's ``jsonb``
+output produces, so the database can compute the form at C speed from the
+columns it stores (``event_canonical``), hash what it stores, and let
+``audit verify`` recheck a million events in seconds. A hypothesis test
+(tests/integration/store/test_canonical_form.py) checks on every CI run that
+the two agree for any JSON the store accepts; a PostgreSQL upgrade that
+changed its ``jsonb`` output would fail that test before it could reach a log.
 
 The first event of a stream chains to 32 zero bytes (``GENESIS``).
 """
