@@ -13,11 +13,14 @@ transfers, accountability), copied with other ids onto 10 cadres per unit.
 At 100k events and at --events events, each in a fresh child process (so its
 peak RSS is its own):
 
-  raw      one ordered read of the events (the columns a build reads) into Python tuples
+  raw      one ordered read of the events (the columns a build reads) into Python
+           tuples, each event's JSON parsed into a dict by pydantic's parser (the
+           one the builds use, so neither side has the faster parser)
   rebuild  ``store.projections.rebuild.rebuild`` of each projection
 
 and prints events per second, ratio = raw time / rebuild time (goal >= 0.5),
-and the peak RSS (goal: at the larger size under 1.5x the peak at 100k).
+and the peak RSS of the process and of its largest build worker (goal: at the
+larger size under 1.5x the peak at 100k).
 """
 
 from __future__ import annotations
