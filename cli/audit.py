@@ -58,6 +58,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "日志与上一次封存不符，未封存：请运行 `zhenggai audit verify`",
         "the log no longer matches the last seal, nothing sealed: run `zhenggai audit verify`",
     ),
+    "broken_links": (
+        "哈希链断裂，未封存：{reason}。请运行 `zhenggai audit verify`",
+        "a hash chain is broken, nothing sealed: {reason}. Run `zhenggai audit verify`",
+    ),
     "sealed": (
         "已封存 #{seq}：共 {count} 个事件（截至位置 {position}），Merkle 根 {root}",
         "sealed #{seq}: {count} events (up to position {position}), Merkle root {root}",
@@ -197,6 +201,9 @@ def seal() -> None:
         except SealError as exc:
             if exc.reason == "log_changed":
                 _fail(_say("log_changed", lang), code=1)
+            if exc.reason == "broken_links":
+                where = str(exc).split("; run audit verify", 1)[0]
+                _fail(_say("broken_links", lang, reason=where), code=1)
             _fail(_say("bad_key", lang, reason=exc))
     made = outcome.seal
     if made is None:  # pragma: no cover - seal_log always returns a seal

@@ -65,7 +65,8 @@ class ProjectionBusy(StoreError):
 
 class SealError(StoreError):
     """``reason``: ``key`` (the key is unusable or is not the one that signed
-    the seals) or ``log_changed`` (the log no longer matches the last seal)."""
+    the seals), ``log_changed`` (the log no longer matches the last seal) or
+    ``broken_links`` (a chain in the range to seal is broken)."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)

@@ -14,8 +14,9 @@ the database, so someone with database rights who rewrites events (and their
 hashes) cannot make matching seals. An inspector keeps ``export_seals``'
 output outside the system and can compare it with the database later.
 
-Sealing first checks that the log still matches the previous seal: a seal is
-never laid over a log that was altered since.
+Sealing first checks that the log still matches the previous seal and that
+every link of the range it is about to cover is sound: a seal is never laid
+over a log that was altered since, nor over a broken chain.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from store.canonical import format_timestamp
+from store.chain_checks import bad_links
 from store.errors import SealError
 from store.merkle import MerkleAccumulator
 from store.reading import Checkpoint
@@ -185,6 +187,7 @@ def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> Seal
         bound = Checkpoint.START if bound_row is None else Checkpoint(*map(int, bound_row))
         if previous is not None and bound <= previous.bound:
             return SealOutcome(previous, created=False)
+        _check_links(conn, previous.bound if previous else Checkpoint.START, bound)
         accumulator = MerkleAccumulator()
         if previous is not None:  # the log must still match the last seal
             merkle_over(conn, Checkpoint.START, previous.bound, accumulator)
@@ -221,6 +224,23 @@ def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> Seal
             },
         )
     return SealOutcome(seal, created=True)
+
+
+def _check_links(conn: Connection, after: Checkpoint, up_to: Checkpoint) -> None:
+    """A seal vouches for the links of what it covers (``audit verify`` relies
+    on it), so a range with a broken link is not sealed."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        broken, _ = bad_links(cursor, None, 1, after, up_to)
+    if broken:
+        first = broken[0].problem
+        raise SealError(
+            f"stream {first.stream_id} version {first.version}: {first.code} broken "
+            f"(expected {first.expected}, found {first.found}); "
+            "run audit verify, nothing was sealed",
+            "broken_links",
+        )
 
 
 def _check_matches(previous: Seal, accumulator: MerkleAccumulator) -> None:

@@ -268,3 +268,55 @@ def test_an_unmigrated_database_is_bad_input(pg_server: str) -> None:
         result = runner.invoke(audit_app, ["verify"], env=_env(url))
     assert result.exit_code == 2
     assert "has `zhenggai migrate` been run?" in result.output
+
+
+def test_a_broken_link_is_not_sealed(fresh: tuple[str, Engine, EventStore]) -> None:
+    url, engine, store = fresh
+    target = _fill(store)[0]
+    _as_superuser_without_trigger(
+        engine, "DELETE FROM events WHERE stream_id = :s AND version = 2", s=target
+    )
+    refused = runner.invoke(audit_app, ["seal"], env=_env(url, language="zh-CN"))
+    assert refused.exit_code == 1
+    assert "哈希链断裂，未封存" in refused.output
+    assert f"stream {target} version 3" in refused.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM seals")).scalar_one() == 0
+
+
+def test_a_sealed_event_rewritten_with_its_hash_is_named_by_its_broken_link(
+    fresh: tuple[str, Engine, EventStore],
+) -> None:
+    """Links are rechecked only after the last seal; a seal whose root fails
+    sends verify back into its range to name the stream and version."""
+    _, engine, store = fresh
+    target = _fill(store, streams=2)[1]
+    assert seal_log(engine, KEY.encode()).created
+    _as_superuser_without_trigger(
+        engine,
+        "UPDATE events SET hash = sha256(hash) WHERE stream_id = :s AND version = 2",
+        s=target,
+    )
+    report = verify_log(engine, KEY.encode())
+    found = {(p.code, p.stream_id, p.version) for p in report.problems}
+    assert ("hash", target, 2) in found  # the content no longer gives the new hash
+    assert ("link", target, 3) in found  # nor does version 3 link to it
+    assert ("seal_root", None, None) in found
+
+
+def test_a_broken_link_after_the_last_seal_is_found(fresh: tuple[str, Engine, EventStore]) -> None:
+    _, engine, store = fresh
+    _fill(store, streams=2)
+    assert seal_log(engine, KEY.encode()).created
+    later = _fill(store, streams=1)[0]
+    _as_superuser_without_trigger(
+        engine,
+        "UPDATE events SET previous_hash = sha256(previous_hash) "
+        "WHERE stream_id = :s AND version = 4",
+        s=later,
+    )
+    report = verify_log(engine, KEY.encode())
+    codes = [(p.code, p.stream_id, p.version) for p in report.problems]
+    assert ("link", later, 4) in codes
+    assert ("hash", later, 4) in codes  # previous_hash is hashed too
+    assert not any(code == "seal_root" for code, _, _ in codes)
