@@ -47,8 +47,8 @@ class MerkleAccumulator:
             block, height = nodes[start : start + size], 0
             while len(block) > 1:
                 block = [
-                    _sha256(b"\x01" + block[i] + block[i + 1]).digest()
-                    for i in range(0, len(block), 2)
+                    _sha256(b"\x01" + left + right).digest()
+                    for left, right in zip(block[::2], block[1::2], strict=True)
                 ]
                 height += 1
             self._push(block[0], height)

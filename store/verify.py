@@ -33,7 +33,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from store.chain_checks import Finding, Problem, bad_content, bad_heads, bad_links, count_log
+from store.chain_checks import (
+    Finding,
+    Problem,
+    bad_hashes,
+    bad_heads,
+    bad_links,
+    bad_rows,
+    count_log,
+)
 from store.merkle import MerkleAccumulator
 from store.reading import Checkpoint
 from store.seals import Seal, load_seals, merkle_over
@@ -88,23 +96,25 @@ def verify_log(
         if stream_id is not None:
             chains = _check_chains(conn, stream_id, Checkpoint.START, limit)
             sealed: list[Finding] = []
+            rows, heads = _check_rows(conn, stream_id, report)
         else:
             # Links need a look only after the last seal: a seal is laid only on
             # sound links, and a sealed event cannot change unseen (see
-            # store.chain_checks). The seals' roots are recomputed here while
-            # the second connection checks the chains.
+            # store.chain_checks). While a second connection hashes every event
+            # (in parallel), this one recomputes the seals' roots and reads the
+            # stream rows.
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             links_after = seals[-1].bound if seals else Checkpoint.START
             check = _ChainCheck(engine, snapshot, links_after, limit)
             check.start()
             sealed = _check_seal_roots(conn, seals, report)
+            rows, heads = _check_rows(conn, None, report)
             chains = check.outcome()
-        report.events, report.streams = chains.events, chains.streams
-        findings = {(f.at, f.problem): f for f in chains.findings + sealed}
+        findings = {(f.at, f.problem): f for f in chains.findings + sealed + rows}
         for finding in sorted(findings.values(), key=lambda f: f.at):  # first broken link first
             report.add(finding.problem)
         report.problem_count += chains.unlisted
-        for problem in chains.heads:
+        for problem in heads:
             report.add(problem)
         conn.rollback()
     return report
@@ -145,27 +155,33 @@ def _check_seal_chain(seals: list[Seal], key: bytes | None, report: VerifyReport
 
 @dataclass(slots=True)
 class _Chains:
-    events: int = 0
-    streams: int = 0
     findings: list[Finding] = field(default_factory=list)
     unlisted: int = 0  # bad events beyond those listed
-    heads: list[Problem] = field(default_factory=list)
 
 
 def _check_chains(
     conn: Connection, stream_id: str | None, links_after: Checkpoint, limit: int
 ) -> _Chains:
+    """The hashes of every event and the links after ``links_after``."""
     driver = conn.connection.driver_connection
     assert driver is not None
-    result = _Chains()
     with driver.cursor() as cursor:
-        result.events, result.streams = count_log(cursor, stream_id)
-        result.heads = bad_heads(cursor, stream_id, limit)
-        content, total = bad_content(cursor, stream_id, limit)
+        hashes, bad = bad_hashes(cursor, stream_id, limit)
         links, linked = bad_links(cursor, stream_id, limit, after=links_after)
-    result.findings = content + links
-    result.unlisted = max(0, total - limit) + max(0, linked - limit)
-    return result
+    return _Chains(hashes + links, max(0, bad - limit) + max(0, linked - limit))
+
+
+def _check_rows(
+    conn: Connection, stream_id: str | None, report: VerifyReport
+) -> tuple[list[Finding], list[Problem]]:
+    """Counts, stream rows and heads: the cheap part, by index."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        report.events, report.streams = count_log(cursor, stream_id)
+        return bad_rows(cursor, stream_id, report.max_problems), bad_heads(
+            cursor, stream_id, report.max_problems
+        )
 
 
 class _ChainCheck(threading.Thread):

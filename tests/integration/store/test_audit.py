@@ -320,3 +320,22 @@ def test_a_broken_link_after_the_last_seal_is_found(fresh: tuple[str, Engine, Ev
     assert ("link", later, 4) in codes
     assert ("hash", later, 4) in codes  # previous_hash is hashed too
     assert not any(code == "seal_root" for code, _, _ in codes)
+
+
+def test_stream_rows_that_lost_or_outran_their_events_are_named(
+    fresh: tuple[str, Engine, EventStore],
+) -> None:
+    _, engine, store = fresh
+    orphan, behind, ahead = _fill(store)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM streams WHERE stream_id = :s"), {"s": orphan})
+        conn.execute(text("UPDATE streams SET version = 3 WHERE stream_id = :s"), {"s": behind})
+        conn.execute(text("UPDATE streams SET version = 9 WHERE stream_id = :s"), {"s": ahead})
+    report = verify_log(engine, None)
+    found = {(p.code, p.stream_id, p.version) for p in report.problems}
+    assert ("stream_row", orphan, 1) in found
+    assert ("head", behind, 4) in found  # an event past the row's version
+    assert ("head", behind, 3) in found  # the row's head hash is not version 3's
+    assert ("head", ahead, 9) in found  # the row names a version that is not there
+    only = verify_log(engine, None, stream_id=orphan)
+    assert [(p.code, p.version) for p in only.problems][:1] == [("stream_row", 1)]
