@@ -12,14 +12,16 @@ cannot be traced to the log. Rules (DOMAIN.md, "The performance archive"):
 
 The fold is pure and orders everything by stream id, then stream order, so a
 rebuild from the log gives the same archive, to the byte, as a live projection
-fed the same events.
+fed the same events. Each case is folded once (``case_facts``: what it counts,
+for whom, in which year and quarter), whichever cadres and periods it concerns;
+a cadre's archives are the sums of the facts of their cases (``archives_of``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -50,13 +52,16 @@ from domain.vocabulary import AccountabilityAction, CaseStatus
 
 __all__ = [
     "CadreArchive",
+    "CaseFacts",
     "Figure",
     "Period",
     "RecordedEvent",
     "TimelineEntry",
+    "archives_of",
     "build_archive",
     "cadre_archive",
     "cadre_archives",
+    "case_facts",
 ]
 
 _Frozen = ConfigDict(frozen=True)
@@ -131,28 +136,247 @@ class CadreArchive(BaseModel):
 
 
 _ZERO = Figure()  # frozen, so one instance serves every figure nothing counted for
+_LEVELS = ("1", "2", "3", "4")
+_ACTIONS = tuple(action.value for action in AccountabilityAction)
+_SATISFACTION_TOTAL = "satisfaction_total"  # summed like a figure, shown only as the average
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _Count:
+    """``amount`` into the figure ``name`` of ``cadre_id``, in the periods holding the
+    business date (``year``, ``quarter``) of the event counted."""
+
+    cadre_id: str
+    name: str
+    year: int
+    quarter: int
+    event_ids: tuple[str, ...]
+    timeline: tuple[TimelineEntry, ...]
+    amount: int = 1
+
+    def in_period(self, period: Period) -> bool:
+        return period.year == self.year and period.quarter in (None, self.quarter)
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """A case open at its last event: "overdue now" (``count``) for every period of its
+    cadre when ``as_of`` falls after ``deadline``."""
+
+    deadline: date
+    count: _Count
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What one case's events give the archive, whoever the cadre, whatever the period
+    and ``as_of`` (at or after ``last_at``): each case is folded once, and a cadre's
+    archives are summed from the facts of the cases that name them."""
+
+    last_at: datetime | None  # the latest business time; None: no events
+    quarters: frozenset[tuple[int, int]]  # (year, quarter) of each event's business date
+    counts: tuple[_Count, ...] = ()
+    open: _Open | None = None
+
+
+_NO_FACTS = CaseFacts(None, frozenset())
+_COUNTED = frozenset(
+    {
+        CaseOpened,
+        ResponsibilityAssigned,
+        ResponsibilityTransferred,
+        CaseClosed,
+        CaseEscalated,
+        ExtensionRequested,
+        ExtensionGranted,
+        ClosureRejected,
+        CaseReopened,
+        SatisfactionRecorded,
+        AccountabilityRecorded,
+        ToleranceApplied,
+    }
+)
+
+
+class _CaseWalk:
+    """The counts of one case, folded once through ``evolve``."""
+
+    def __init__(self, records: Sequence[RecordedEvent], days: Sequence[date]) -> None:
+        self.records, self.days = records, days
+        self.entries: dict[int, TimelineEntry] = {}
+        self.counts: list[_Count] = []
+
+    def entry(self, i: int) -> TimelineEntry:
+        """The timeline entry of the ``i``-th event, one object for every count of it."""
+        entry = self.entries.get(i)
+        if entry is None:
+            r = self.records[i]
+            # The fold's own values (read from the stored event): nothing to validate.
+            entry = self.entries[i] = TimelineEntry.model_construct(
+                event_id=r.event_id,
+                case_id=r.stream_id,
+                event_type=r.event.event_type,
+                occurred_at=r.event.occurred_at,
+            )
+        return entry
+
+    def count(self, cadre: str, name: str, *indices: int, amount: int = 1) -> _Count:
+        """A count of the events at ``indices``, in the period of the last of them."""
+        day = self.days[indices[-1]]
+        return _Count(
+            cadre,
+            name,
+            day.year,
+            (day.month - 1) // 3 + 1,
+            tuple(self.records[i].event_id for i in indices),
+            tuple(self.entry(i) for i in indices),
+            amount,
+        )
+
+    def add(self, cadre: str, name: str, *indices: int, amount: int = 1) -> None:
+        self.counts.append(self.count(cadre, name, *indices, amount=amount))
+
+    def event(self, i: int, before: CaseState | None, after: CaseState, start: int | None) -> None:
+        """The counts of the ``i``-th event (``start``: where the case's cycle began)."""
+        event = self.records[i].event
+        cadre = before.cadre_id if before is not None else after.cadre_id
+        if isinstance(event, CaseOpened | ResponsibilityAssigned | ResponsibilityTransferred):
+            self.add(after.cadre_id, "cases_assigned", i)
+        elif isinstance(event, CaseClosed):
+            self.add(cadre, "cases_closed", i)
+            closed_on = self.days[i]
+            if closed_on <= event.original_deadline:
+                self.add(cadre, "closed_on_time", i)
+            elif closed_on <= event.deadline and after.extensions_granted > 0:
+                self.add(cadre, "closed_within_extension", i)
+            if start is not None:
+                days = (closed_on - self.days[start]).days
+                self.add(cadre, "days_to_close", start, i, amount=days)
+                self.add(cadre, "closed_cycles", i)
+        elif isinstance(event, CaseEscalated):
+            self.add(cadre, f"level_{int(event.level)}", i)
+        elif isinstance(event, ExtensionRequested):
+            self.add(cadre, "extensions_requested", i)
+        elif isinstance(event, ExtensionGranted):
+            self.add(cadre, "extensions_granted", i)
+        elif isinstance(event, ClosureRejected):
+            self.add(cadre, "closures_sent_back", i)
+        elif isinstance(event, CaseReopened):
+            self.add(cadre, "reopened_after_look_back", i)
+        elif isinstance(event, SatisfactionRecorded):
+            visit = self.count(cadre, "satisfaction_visits", i)
+            score = _Count(cadre, _SATISFACTION_TOTAL, visit.year, visit.quarter, (), ())
+            self.counts += (visit, replace(score, amount=event.score_percent))
+        elif isinstance(event, AccountabilityRecorded):
+            self.add(event.cadre_id, "accountability_actions", i)
+            self.add(event.cadre_id, f"action_{event.action.value}", i)
+        elif isinstance(event, ToleranceApplied):
+            self.add(event.cadre_id, "exemptions", i)
+
+
+def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY) -> CaseFacts:
+    """The facts of one case: its events (one stream, in stream order)."""
+    if not records:
+        return _NO_FACTS
+    days = [policy.today(r.event.occurred_at) for r in records]
+    quarters = frozenset({(d.year, (d.month - 1) // 3 + 1) for d in days})
+    last_at = max(r.event.occurred_at for r in records)
+    if any(isinstance(r.event, CaseWithdrawn) for r in records):
+        return CaseFacts(last_at, quarters)  # a withdrawn case leaves every figure
+    walk = _CaseWalk(records, days)
+    state: CaseState | None = None
+    start: int | None = None  # CaseOpened or the last CaseReopened
+    deadline_source: tuple[int, ...] = ()  # what set the deadline in force
+    for i, record in enumerate(records):
+        before = state
+        event = record.event
+        state = evolve(state, event)
+        kind = type(event)
+        if kind is CaseOpened or kind is CaseReopened:
+            start, deadline_source = i, (i,)
+        elif kind is DeadlineSet or kind is DeadlineExtended:
+            deadline_source = (i,)
+        elif kind is CaseOverdue:
+            deadline_source = (*deadline_source, i)
+        if kind in _COUNTED:
+            walk.event(i, before, state, start)
+    open_case = None
+    if state is not None and state.status is CaseStatus.OPEN and state.deadline is not None:
+        count = walk.count(state.cadre_id, "overdue_now", *deadline_source)
+        open_case = _Open(state.deadline, count)
+    return CaseFacts(last_at, quarters, tuple(walk.counts), open_case)
+
+
 class _Tally:
-    ids: list[str] = field(default_factory=list)
-    value: int = 0
+    __slots__ = ("ids", "value")
 
-    def add(self, *event_ids: str, amount: int = 1) -> None:
-        self.value += amount
-        for event_id in event_ids:
-            if event_id not in self.ids:
-                self.ids.append(event_id)
-
-    def figure(self) -> Figure:
-        return Figure(value=self.value, event_ids=tuple(self.ids))
+    def __init__(self) -> None:
+        self.value = 0
+        self.ids: dict[str, None] = {}  # in the order first counted
 
 
-@dataclass
-class _Cadre:
-    tallies: defaultdict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
-    satisfaction_total: int = 0
-    timeline: dict[str, TimelineEntry] = field(default_factory=dict)
+class _Period:
+    """One cadre's figures for one period, summed from the counts in case order."""
+
+    def __init__(self) -> None:
+        self.tallies: dict[str, _Tally] = {}
+        self.timeline: dict[str, TimelineEntry] = {}
+
+    def add(self, count: _Count) -> None:
+        tally = self.tallies.get(count.name)
+        if tally is None:
+            tally = self.tallies[count.name] = _Tally()
+        tally.value += count.amount
+        for event_id in count.event_ids:
+            tally.ids[event_id] = None
+        for entry in count.timeline:
+            self.timeline[entry.event_id] = entry
+
+    def archive(self, cadre_id: str, period: Period, as_of: datetime) -> CadreArchive:
+        t = self.tallies
+
+        def fig(name: str) -> Figure:
+            tally = t.get(name)
+            if tally is None:
+                return _ZERO
+            # The fold's own sums of the log's ids: built without validating them again.
+            return Figure.model_construct(value=tally.value, event_ids=tuple(tally.ids))
+
+        levels = {level: fig(f"level_{level}") for level in _LEVELS}
+        top = max((int(k) for k, f in levels.items() if f.value), default=0)
+        satisfaction = t.get(_SATISFACTION_TOTAL)
+        return CadreArchive.model_construct(
+            cadre_id=cadre_id,
+            period=period,
+            as_of=as_of,
+            cases_assigned=fig("cases_assigned"),
+            cases_closed=fig("cases_closed"),
+            closed_on_time=fig("closed_on_time"),
+            closed_within_extension=fig("closed_within_extension"),
+            overdue_now=fig("overdue_now"),
+            highest_escalation_level=(
+                Figure.model_construct(value=top, event_ids=levels[str(top)].event_ids)
+                if top
+                else _ZERO
+            ),
+            escalations_by_level=levels,
+            extensions_requested=fig("extensions_requested"),
+            extensions_granted=fig("extensions_granted"),
+            closures_sent_back=fig("closures_sent_back"),
+            reopened_after_look_back=fig("reopened_after_look_back"),
+            days_to_close=fig("days_to_close"),
+            average_days_to_close=_average(fig("days_to_close").value, fig("closed_cycles").value),
+            satisfaction_visits=fig("satisfaction_visits"),
+            average_satisfaction_percent=_average(
+                satisfaction.value if satisfaction else 0, fig("satisfaction_visits").value
+            ),
+            accountability_actions=fig("accountability_actions"),
+            accountability_by_action={action: fig(f"action_{action}") for action in _ACTIONS},
+            exemptions=fig("exemptions"),
+            timeline=tuple(
+                sorted(self.timeline.values(), key=lambda e: (e.occurred_at, e.event_id))
+            ),
+        )
 
 
 def _average(total: int, count: int) -> str | None:
@@ -161,152 +385,48 @@ def _average(total: int, count: int) -> str | None:
     return str((Decimal(total) / Decimal(count)).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
 
 
-class _Fold:
-    def __init__(self, period: Period, as_of: datetime, policy: Policy) -> None:
-        self.period, self.as_of, self.policy = period, as_of, policy
-        self.cadres: defaultdict[str, _Cadre] = defaultdict(_Cadre)
-
-    def count(self, cadre: str, name: str, *records: RecordedEvent, amount: int = 1) -> None:
-        entry = self.cadres[cadre]
-        entry.tallies[name].add(*(r.event_id for r in records), amount=amount)
-        for r in records:
-            entry.timeline[r.event_id] = TimelineEntry(
-                event_id=r.event_id,
-                case_id=r.stream_id,
-                event_type=r.event.event_type,
-                occurred_at=r.event.occurred_at,
-            )
-
-    def stream(self, records: Sequence[RecordedEvent]) -> None:
-        _walk((self,), records)
-
-    def in_period(
-        self,
-        record: RecordedEvent,
-        before: CaseState | None,
-        after: CaseState,
-        cycle_start: RecordedEvent | None,
-    ) -> None:
-        event = record.event
-        cadre = before.cadre_id if before is not None else after.cadre_id
-        if isinstance(event, CaseOpened | ResponsibilityAssigned | ResponsibilityTransferred):
-            self.count(after.cadre_id, "cases_assigned", record)
-        elif isinstance(event, CaseClosed):
-            self.count(cadre, "cases_closed", record)
-            closed_on = self.policy.today(event.occurred_at)
-            if closed_on <= event.original_deadline:
-                self.count(cadre, "closed_on_time", record)
-            elif closed_on <= event.deadline and after.extensions_granted > 0:
-                self.count(cadre, "closed_within_extension", record)
-            if cycle_start is not None:
-                days = (closed_on - self.policy.today(cycle_start.event.occurred_at)).days
-                self.count(cadre, "days_to_close", cycle_start, record, amount=days)
-                self.count(cadre, "closed_cycles", record)
-        elif isinstance(event, CaseEscalated):
-            self.count(cadre, f"level_{int(event.level)}", record)
-        elif isinstance(event, ExtensionRequested):
-            self.count(cadre, "extensions_requested", record)
-        elif isinstance(event, ExtensionGranted):
-            self.count(cadre, "extensions_granted", record)
-        elif isinstance(event, ClosureRejected):
-            self.count(cadre, "closures_sent_back", record)
-        elif isinstance(event, CaseReopened):
-            self.count(cadre, "reopened_after_look_back", record)
-        elif isinstance(event, SatisfactionRecorded):
-            self.count(cadre, "satisfaction_visits", record)
-            self.cadres[cadre].satisfaction_total += event.score_percent
-        elif isinstance(event, AccountabilityRecorded):
-            self.count(event.cadre_id, "accountability_actions", record)
-            self.count(event.cadre_id, f"action_{event.action.value}", record)
-        elif isinstance(event, ToleranceApplied):
-            self.count(event.cadre_id, "exemptions", record)
-
-    def archive(self, cadre_id: str) -> CadreArchive:
-        entry = self.cadres[cadre_id]
-        t = entry.tallies
-
-        def fig(name: str) -> Figure:
-            return t[name].figure() if name in t else _ZERO
-
-        levels = {str(level): fig(f"level_{level}") for level in range(1, 5)}
-        top = max((int(k) for k, f in levels.items() if f.value), default=0)
-        closed_cycles = fig("closed_cycles").value
-        visits = fig("satisfaction_visits").value
-        return CadreArchive(
-            cadre_id=cadre_id,
-            period=self.period,
-            as_of=self.as_of,
-            cases_assigned=fig("cases_assigned"),
-            cases_closed=fig("cases_closed"),
-            closed_on_time=fig("closed_on_time"),
-            closed_within_extension=fig("closed_within_extension"),
-            overdue_now=fig("overdue_now"),
-            highest_escalation_level=Figure(
-                value=top, event_ids=levels[str(top)].event_ids if top else ()
-            ),
-            escalations_by_level=levels,
-            extensions_requested=fig("extensions_requested"),
-            extensions_granted=fig("extensions_granted"),
-            closures_sent_back=fig("closures_sent_back"),
-            reopened_after_look_back=fig("reopened_after_look_back"),
-            days_to_close=fig("days_to_close"),
-            average_days_to_close=_average(fig("days_to_close").value, closed_cycles),
-            satisfaction_visits=fig("satisfaction_visits"),
-            average_satisfaction_percent=_average(entry.satisfaction_total, visits),
-            accountability_actions=fig("accountability_actions"),
-            accountability_by_action={
-                action.value: fig(f"action_{action.value}") for action in AccountabilityAction
-            },
-            exemptions=fig("exemptions"),
-            timeline=tuple(
-                sorted(entry.timeline.values(), key=lambda e: (e.occurred_at, e.event_id))
-            ),
-        )
+def archives_of(
+    cadre_id: str,
+    cases: Iterable[CaseFacts],
+    periods: Sequence[Period],
+    as_of: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> tuple[CadreArchive, ...]:
+    """One cadre's archive for each of ``periods``, from the facts of the cases that
+    name the cadre, in stream id order; ``as_of`` must not be before any of their
+    events (fold only the events up to ``as_of``: ``cadre_archives``)."""
+    sums = [_Period() for _ in periods]
+    by_key: defaultdict[tuple[int, int | None], list[_Period]] = defaultdict(list)
+    for period, s in zip(periods, sums, strict=True):
+        by_key[(period.year, period.quarter)].append(s)
+    today = policy.today(as_of)
+    for case in cases:
+        if case.last_at is not None and case.last_at > as_of:
+            raise ValueError(f"a case has events after as_of {as_of.isoformat()}")
+        for count in case.counts:
+            if count.cadre_id == cadre_id:
+                for s in by_key.get((count.year, None), ()):
+                    s.add(count)
+                for s in by_key.get((count.year, count.quarter), ()):
+                    s.add(count)
+        opened = case.open
+        if opened is not None and opened.count.cadre_id == cadre_id and today > opened.deadline:
+            for s in sums:
+                s.add(opened.count)
+    return tuple(
+        s.archive(cadre_id, period, as_of) for s, period in zip(sums, periods, strict=True)
+    )
 
 
-def _walk(folds: Sequence[_Fold], records: Sequence[RecordedEvent]) -> None:
-    """Fold one stream once, feeding every period's tallies (all share as_of and policy)."""
-    as_of, policy = folds[0].as_of, folds[0].policy
-    live = [r for r in records if r.event.occurred_at <= as_of]
-    if any(isinstance(r.event, CaseWithdrawn) for r in live):
-        return
-    state: CaseState | None = None
-    cycle_start: RecordedEvent | None = None  # CaseOpened or the last CaseReopened
-    deadline_source: list[RecordedEvent] = []  # what set the deadline in force
-    for record in live:
-        before = state
-        state = evolve(state, record.event)
-        event = record.event
-        if isinstance(event, CaseOpened | CaseReopened):
-            cycle_start, deadline_source = record, [record]
-        elif isinstance(event, DeadlineSet | DeadlineExtended):
-            deadline_source = [record]
-        elif isinstance(event, CaseOverdue):
-            deadline_source = [*deadline_source, record]
-        day = policy.today(event.occurred_at)
-        for fold in folds:
-            if fold.period.contains(day):
-                fold.in_period(record, before, state, cycle_start)
-    if (
-        state is not None
-        and state.status is CaseStatus.OPEN
-        and state.deadline is not None
-        and policy.today(as_of) > state.deadline
-    ):
-        for fold in folds:
-            fold.count(state.cadre_id, "overdue_now", *deadline_source)
+def _live(records: Iterable[RecordedEvent], as_of: datetime) -> list[RecordedEvent]:
+    return [r for r in records if r.event.occurred_at <= as_of]
 
 
-def _folded(
-    events: Iterable[RecordedEvent], period: Period, as_of: datetime, policy: Policy
-) -> _Fold:
+def _cases(events: Iterable[RecordedEvent], as_of: datetime, policy: Policy) -> list[CaseFacts]:
     streams: dict[str, list[RecordedEvent]] = defaultdict(list)
     for record in events:
         streams[record.stream_id].append(record)
-    fold = _Fold(period, as_of, policy)
-    for stream_id in sorted(streams):
-        fold.stream(streams[stream_id])
-    return fold
+    return [case_facts(_live(streams[s], as_of), policy) for s in sorted(streams)]
 
 
 def build_archive(
@@ -315,12 +435,20 @@ def build_archive(
     as_of: datetime,
     policy: Policy = DEFAULT_POLICY,
 ) -> tuple[CadreArchive, ...]:
-    """Every cadre's archive for ``period``, as the log stood at ``as_of``, by cadre id.
+    """Every cadre's archive for ``period``, as the log stood at ``as_of``, by cadre id:
+    each cadre something counted for in the period, or whose case is overdue now.
 
     ``events`` must keep each stream's order (stream version); streams may interleave.
     """
-    fold = _folded(events, period, as_of, policy)
-    return tuple(fold.archive(cadre_id) for cadre_id in sorted(fold.cadres))
+    cases = _cases(events, as_of, policy)
+    today = policy.today(as_of)
+    cadres = {c.cadre_id for case in cases for c in case.counts if c.in_period(period)}
+    cadres |= {
+        case.open.count.cadre_id
+        for case in cases
+        if case.open is not None and today > case.open.deadline
+    }
+    return tuple(archives_of(c, cases, (period,), as_of, policy)[0] for c in sorted(cadres))
 
 
 def cadre_archive(
@@ -331,7 +459,7 @@ def cadre_archive(
     policy: Policy = DEFAULT_POLICY,
 ) -> CadreArchive:
     """One cadre's archive; all figures zero when no event counts for them."""
-    return _folded(events, period, as_of, policy).archive(cadre_id)
+    return archives_of(cadre_id, _cases(events, as_of, policy), (period,), as_of, policy)[0]
 
 
 def cadre_archives(
@@ -346,9 +474,5 @@ def cadre_archives(
     ``streams`` are whole streams in stream order, given in stream id order;
     the result equals ``cadre_archive`` called once per period.
     """
-    if not periods:
-        return ()
-    folds = tuple(_Fold(period, as_of, policy) for period in periods)
-    for records in streams:
-        _walk(folds, records)
-    return tuple(fold.archive(cadre_id) for fold in folds)
+    cases = [case_facts(_live(records, as_of), policy) for records in streams]
+    return archives_of(cadre_id, cases, periods, as_of, policy)

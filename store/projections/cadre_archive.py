@@ -8,8 +8,11 @@ exemption subject; ``cadre_archive_links``) at or before the checkpoint:
   is judged as the log knows it (the workflow appends ``CaseOverdue`` the day
   a deadline passes, which moves ``as_of`` past it);
 - one row per year and per quarter in which any of those events happened;
-- the document is ``domain.archive.cadre_archives(...)`` serialised by
+- the document is ``domain.archive.archives_of(...)`` serialised by
   pydantic, stored as text, so a rebuild gives the same bytes.
+
+Each stream read is folded once, into its ``CaseFacts`` (``case_facts``), and
+each cadre's rows are summed from the facts of the cadre's streams.
 
 The fold counts for a cadre only events of streams that name them, so folding
 just those streams gives the same figures as folding the whole log. A batch
@@ -23,17 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, Engine, text
 
-from domain.archive import CadreArchive, Period, cadre_archives
-from domain.archive import RecordedEvent as DomainRecord
+from domain.archive import CadreArchive, CaseFacts, Period, archives_of, case_facts
 from domain.events import EVENT_TYPES
 from domain.policy import DEFAULT_POLICY
 from store.projections.base import Progress, Projection
-from store.projections.log import domain_records, read_streams, scan_streams
+from store.projections.log import StreamEvent, domain_records, read_streams, scan_streams
 from store.projections.parallel import in_workers, worker_connection
 from store.projections.write import copy_rows
 from store.reading import Checkpoint
@@ -55,26 +58,40 @@ def named_cadres(event_type: str, data: dict[str, Any]) -> set[str]:
     return {v for f in _CADRE_FIELDS if isinstance(v := data.get(f), str)}
 
 
-def _periods(streams: Sequence[Sequence[DomainRecord]]) -> list[Period]:
-    days = {DEFAULT_POLICY.today(r.event.occurred_at) for s in streams for r in s}
-    years = {d.year for d in days}
-    quarters = {(d.year, (d.month - 1) // 3 + 1) for d in days}
-    return [Period(year=y) for y in sorted(years)] + [
-        Period(year=y, quarter=q) for y, q in sorted(quarters)
-    ]
+@cache
+def _period(year: int, quarter: int | None) -> Period:
+    return Period(year=year, quarter=quarter)
 
 
-def archive_rows(
-    cadre_id: str, streams: Sequence[Sequence[DomainRecord]]
-) -> list[tuple[str, str, datetime, str]]:
-    """(cadre, period label, as_of, document) for each period of ``streams``,
-    which must be the cadre's streams in stream id order."""
-    streams = [s for s in streams if s]
-    if not streams:
+def _periods(cases: Sequence[CaseFacts]) -> list[Period]:
+    """Each year and each quarter in which an event of ``cases`` happened."""
+    quarters = sorted(set[tuple[int, int]]().union(*(c.quarters for c in cases)))
+    years = sorted({y for y, _ in quarters})
+    return [_period(y, None) for y in years] + [_period(y, q) for y, q in quarters]
+
+
+def _facts(events: Sequence[StreamEvent]) -> CaseFacts:
+    return case_facts(domain_records(events), DEFAULT_POLICY)
+
+
+def archive_rows(cadre_id: str, cases: Sequence[CaseFacts]) -> list[tuple[str, str, datetime, str]]:
+    """(cadre, period label, as_of, document) for each period of ``cases``, which must
+    be the facts of the cadre's streams in stream id order."""
+    cases = [c for c in cases if c.last_at is not None]
+    if not cases:
         return []
-    as_of = max(r.event.occurred_at for s in streams for r in s)
-    archives = cadre_archives(streams, cadre_id, _periods(streams), as_of)
+    as_of = max(c.last_at for c in cases if c.last_at is not None)
+    archives = archives_of(cadre_id, cases, _periods(cases), as_of, DEFAULT_POLICY)
     return [(cadre_id, a.period.label, as_of, a.model_dump_json()) for a in archives]
+
+
+def _rows(
+    cadres: Sequence[str], links: dict[str, list[str]], cases: dict[str, CaseFacts]
+) -> list[tuple[str, str, datetime, str]]:
+    """The rows of ``cadres``, from the facts of their linked streams (``cases``)."""
+    return [
+        row for c in cadres for row in archive_rows(c, [cases[s] for s in links[c] if s in cases])
+    ]
 
 
 def _driver(conn: Connection) -> Any:
@@ -106,11 +123,10 @@ def _recompute(
     conn: Connection,
     suffix: str,
     cadres: Sequence[str],
-    streams: dict[str, list[DomainRecord]],
+    cases: dict[str, CaseFacts],
     links: dict[str, list[str]],
 ) -> None:
-    rows = [row for c in cadres for row in archive_rows(c, [streams.get(s, []) for s in links[c]])]
-    _write(conn, suffix, cadres, rows)
+    _write(conn, suffix, cadres, _rows(cadres, links, cases))
 
 
 def _apply(
@@ -139,7 +155,7 @@ def _apply(
     links = _links_of(conn, suffix, cadres)
     wanted = sorted({s for streams in links.values() for s in streams})
     raw = read_streams(conn, wanted, bound)
-    _recompute(conn, suffix, cadres, {s: domain_records(e) for s, e in raw.items()}, links)
+    _recompute(conn, suffix, cadres, {s: _facts(e) for s, e in raw.items()}, links)
 
 
 _BUILD_LINKS = """
@@ -192,15 +208,14 @@ def _job(conn: Connection, suffix: str, bound: Checkpoint, cadres: list[str]) ->
 
 def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[_Rows, int]:
     bound, cadres, links, wanted, counted = job
-    streams: dict[str, list[DomainRecord]] = {}
+    cases: dict[str, CaseFacts] = {}
     events_counted = 0
     for events in scan_streams(conn, bound, where="AND stream_id = ANY(%s)", params=(wanted,)):
         stream_id = events[0].stream_id
-        streams[stream_id] = domain_records(events)
+        cases[stream_id] = _facts(events)
         if stream_id in counted:
             events_counted += len(events)
-    rows = [row for c in cadres for row in archive_rows(c, [streams.get(s, []) for s in links[c]])]
-    return rows, events_counted
+    return _rows(cadres, links, cases), events_counted
 
 
 def _chunk_task(job: _Job) -> tuple[_Rows, int]:
