@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -135,6 +136,22 @@ class CadreArchive(BaseModel):
     timeline: tuple[TimelineEntry, ...]
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+_set = object.__setattr__
+
+
+def _trusted(cls: type[_Model], **fields: object) -> _Model:
+    """``cls.model_construct(**fields)`` for values the fold computed from the log
+    itself, given for every field: nothing to validate, no defaults to fill, and
+    without pydantic's generic construction (a build makes hundreds of thousands)."""
+    new = cls.__new__(cls)
+    _set(new, "__dict__", fields)
+    _set(new, "__pydantic_fields_set__", set(fields))
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
 _ZERO = Figure()  # frozen, so one instance serves every figure nothing counted for
 _LEVELS = ("1", "2", "3", "4")
 _ACTIONS = tuple(action.value for action in AccountabilityAction)
@@ -212,7 +229,8 @@ class _CaseWalk:
         if entry is None:
             r = self.records[i]
             # The fold's own values (read from the stored event): nothing to validate.
-            entry = self.entries[i] = TimelineEntry.model_construct(
+            entry = self.entries[i] = _trusted(
+                TimelineEntry,
                 event_id=r.event_id,
                 case_id=r.stream_id,
                 event_type=r.event.event_type,
@@ -340,12 +358,13 @@ class _Period:
             if tally is None:
                 return _ZERO
             # The fold's own sums of the log's ids: built without validating them again.
-            return Figure.model_construct(value=tally.value, event_ids=tuple(tally.ids))
+            return _trusted(Figure, value=tally.value, event_ids=tuple(tally.ids))
 
         levels = {level: fig(f"level_{level}") for level in _LEVELS}
         top = max((int(k) for k, f in levels.items() if f.value), default=0)
         satisfaction = t.get(_SATISFACTION_TOTAL)
-        return CadreArchive.model_construct(
+        return _trusted(
+            CadreArchive,
             cadre_id=cadre_id,
             period=period,
             as_of=as_of,
@@ -355,9 +374,7 @@ class _Period:
             closed_within_extension=fig("closed_within_extension"),
             overdue_now=fig("overdue_now"),
             highest_escalation_level=(
-                Figure.model_construct(value=top, event_ids=levels[str(top)].event_ids)
-                if top
-                else _ZERO
+                _trusted(Figure, value=top, event_ids=levels[str(top)].event_ids) if top else _ZERO
             ),
             escalations_by_level=levels,
             extensions_requested=fig("extensions_requested"),

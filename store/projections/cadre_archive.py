@@ -24,9 +24,10 @@ holds one chunk, not the log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import cache
+from itertools import chain, islice
 from typing import Any
 
 import psycopg
@@ -167,24 +168,12 @@ WHERE v.cadre_id IS NOT NULL AND e.type = ANY(%s)
 """
 
 
-def _chunks(conn: Connection, suffix: str) -> list[list[str]]:
-    """Cadres in id order, grouped so that each group names about _CHUNK_STREAMS streams."""
-    rows = _driver(conn).execute(
-        f"SELECT cadre_id, count(*) FROM {_LINKS}{suffix} GROUP BY cadre_id ORDER BY cadre_id"  # noqa: S608
-    )
-    chunks: list[list[str]] = []
-    chunk: list[str] = []
-    size = 0
-    for cadre, count in rows.fetchall():
-        chunk.append(cadre)
-        size += int(count)
-        if size >= _CHUNK_STREAMS:
-            chunks.append(chunk)
-            chunk, size = [], 0
-    if chunk:
-        chunks.append(chunk)
-    return chunks
-
+# Each link in cadre order, and whether its cadre is the stream's first (lowest id):
+# a stream shared by cadres of two chunks is counted for progress once, in the first.
+_PLAN = """
+SELECT cadre_id, stream_id, cadre_id = min(cadre_id) OVER (PARTITION BY stream_id)
+FROM {links} ORDER BY cadre_id, stream_id
+"""
 
 # What a chunk's rows are computed from: (bound, cadres, each cadre's streams, the
 # streams to read, the streams whose events the chunk counts for progress).
@@ -192,18 +181,32 @@ _Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str], frozenset[s
 _Rows = list[tuple[str, str, datetime, str]]
 
 
-def _job(conn: Connection, suffix: str, bound: Checkpoint, cadres: list[str]) -> _Job:
-    links = _links_of(conn, suffix, cadres)
-    wanted = sorted({s for streams in links.values() for s in streams})
-    # A stream shared by cadres of two chunks is counted once, in the first chunk.
-    first = _driver(conn).execute(
-        f"SELECT stream_id, min(cadre_id) FROM {_LINKS}{suffix} "  # noqa: S608
-        "WHERE stream_id = ANY(%s) GROUP BY stream_id",
-        (wanted,),
-    )
-    in_chunk = set(cadres)
-    counted = frozenset(stream for stream, cadre in first if cadre in in_chunk)
-    return bound, cadres, links, wanted, counted
+def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
+    """Cadres in id order, in chunks that each name about _CHUNK_STREAMS streams, read
+    from the links in one pass (a server-side cursor: memory holds one chunk)."""
+    links: dict[str, list[str]] = {}
+    counted: set[str] = set()
+    size = 0
+
+    def job() -> _Job:
+        wanted = sorted({s for streams in links.values() for s in streams})
+        return bound, list(links), links, wanted, frozenset(counted)
+
+    with _driver(conn).cursor(name="cadre_archive_plan") as cursor:
+        cursor.itersize = 5000
+        cursor.execute(_PLAN.format(links=f"{_LINKS}{suffix}"))
+        for cadre, stream, first in cursor:
+            if cadre not in links:
+                if size >= _CHUNK_STREAMS:
+                    yield job()
+                    links, counted, size = {}, set(), 0
+                links[cadre] = []
+            links[cadre].append(stream)
+            size += 1
+            if first:
+                counted.add(stream)
+    if links:
+        yield job()
 
 
 def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[_Rows, int]:
@@ -231,12 +234,12 @@ def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress)
         _BUILD_LINKS.format(links=f"{_LINKS}{suffix}"),
         (sorted(EVENT_TYPES), str(bound.tx_id), bound.position),
     )
-    chunks = _chunks(conn, suffix)
-    jobs = (_job(conn, suffix, bound, cadres) for cadres in chunks)
-    if len(chunks) > 1:
-        results = in_workers(conn, _chunk_task, jobs)
+    jobs = _jobs(conn, suffix, bound)
+    first = list(islice(jobs, 2))
+    if len(first) > 1:
+        results = in_workers(conn, _chunk_task, chain(first, jobs))
     else:
-        results = (_chunk_rows(conn, job) for job in jobs)
+        results = (_chunk_rows(conn, job) for job in first)
     for rows, events in results:
         copy_rows(conn, f"{NAME}{suffix}", _ARCHIVE_COLUMNS, rows)
         progress(events)
