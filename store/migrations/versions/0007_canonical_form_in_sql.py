@@ -39,17 +39,19 @@ def upgrade() -> None:
             p_stream_id text, p_version integer, p_event_id uuid, p_type text,
             p_schema_version integer, p_recorded_at timestamptz, p_data jsonb, p_metadata jsonb
         ) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
-            SELECT convert_to(concat(
-                '{"stream_id": ', to_json(p_stream_id),
-                ', "version": ', p_version,
-                ', "event_id": "', p_event_id,
-                '", "type": ', to_json(p_type),
-                ', "schema_version": ', p_schema_version,
-                ', "recorded_at": "',
-                to_char(p_recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                '", "data": ', p_data,
-                ', "metadata": ', p_metadata,
-                '}'), 'UTF8')
+            -- || rather than concat(): concat looks up each argument's output
+            -- function on every call, a third of the cost of the whole form.
+            SELECT convert_to(
+                '{"stream_id": ' || to_json(p_stream_id)::text
+                || ', "version": ' || p_version::text
+                || ', "event_id": "' || p_event_id::text
+                || '", "type": ' || to_json(p_type)::text
+                || ', "schema_version": ' || p_schema_version::text
+                || ', "recorded_at": "'
+                || to_char(p_recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                || '", "data": ' || p_data::text
+                || ', "metadata": ' || p_metadata::text
+                || '}', 'UTF8')
         $$;
 
         DROP FUNCTION append_events(text, text, integer, bytea[], boolean);
