@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from operator import attrgetter
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -153,8 +154,9 @@ def _trusted(cls: type[_Model], **fields: object) -> _Model:
 
 
 _ZERO = Figure()  # frozen, so one instance serves every figure nothing counted for
-_LEVELS = ("1", "2", "3", "4")
-_ACTIONS = tuple(action.value for action in AccountabilityAction)
+_LEVEL_FIGURES = tuple((str(level), f"level_{level}") for level in range(1, 5))
+_ACTION_FIGURES = tuple((a.value, f"action_{a.value}") for a in AccountabilityAction)
+_timeline_order = attrgetter("occurred_at", "event_id")
 _SATISFACTION_TOTAL = "satisfaction_total"  # summed like a figure, shown only as the average
 
 
@@ -296,9 +298,11 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
     """The facts of one case: its events (one stream, in stream order)."""
     if not records:
         return _NO_FACTS
-    days = [policy.today(r.event.occurred_at) for r in records]
+    moments = [r.event.occurred_at for r in records]
+    today = policy.today
+    days = [today(moment) for moment in moments]
     quarters = frozenset({(d.year, (d.month - 1) // 3 + 1) for d in days})
-    last_at = max(r.event.occurred_at for r in records)
+    last_at = max(moments)
     if any(isinstance(r.event, CaseWithdrawn) for r in records):
         return CaseFacts(last_at, quarters)  # a withdrawn case leaves every figure
     walk = _CaseWalk(records, days)
@@ -351,18 +355,18 @@ class _Period:
             self.timeline[entry.event_id] = entry
 
     def archive(self, cadre_id: str, period: Period, as_of: datetime) -> CadreArchive:
-        t = self.tallies
+        # The fold's own sums of the log's ids: built without validating them again.
+        figures = {
+            name: _trusted(Figure, value=tally.value, event_ids=tuple(tally.ids))
+            for name, tally in self.tallies.items()
+        }
+        get = figures.get
 
         def fig(name: str) -> Figure:
-            tally = t.get(name)
-            if tally is None:
-                return _ZERO
-            # The fold's own sums of the log's ids: built without validating them again.
-            return _trusted(Figure, value=tally.value, event_ids=tuple(tally.ids))
+            return get(name, _ZERO)
 
-        levels = {level: fig(f"level_{level}") for level in _LEVELS}
+        levels = {level: get(name, _ZERO) for level, name in _LEVEL_FIGURES}
         top = max((int(k) for k, f in levels.items() if f.value), default=0)
-        satisfaction = t.get(_SATISFACTION_TOTAL)
         return _trusted(
             CadreArchive,
             cadre_id=cadre_id,
@@ -385,14 +389,12 @@ class _Period:
             average_days_to_close=_average(fig("days_to_close").value, fig("closed_cycles").value),
             satisfaction_visits=fig("satisfaction_visits"),
             average_satisfaction_percent=_average(
-                satisfaction.value if satisfaction else 0, fig("satisfaction_visits").value
+                fig(_SATISFACTION_TOTAL).value, fig("satisfaction_visits").value
             ),
             accountability_actions=fig("accountability_actions"),
-            accountability_by_action={action: fig(f"action_{action}") for action in _ACTIONS},
+            accountability_by_action={action: get(name, _ZERO) for action, name in _ACTION_FIGURES},
             exemptions=fig("exemptions"),
-            timeline=tuple(
-                sorted(self.timeline.values(), key=lambda e: (e.occurred_at, e.event_id))
-            ),
+            timeline=tuple(sorted(self.timeline.values(), key=_timeline_order)),
         )
 
 

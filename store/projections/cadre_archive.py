@@ -48,13 +48,17 @@ __all__ = ["PROJECTION", "archive_rows", "named_cadres", "read_archive"]
 NAME = "cadre_archive"
 _LINKS = "cadre_archive_links"
 _CADRE_FIELDS = ("cadre_id", "previous_cadre_id")
+# The case events with a field that names a cadre (events allow no other fields).
+_NAMING_TYPES = frozenset(
+    name for name, cls in EVENT_TYPES.items() if set(_CADRE_FIELDS) & set(cls.model_fields)
+)
 _CHUNK_STREAMS = 1000
 _ARCHIVE_COLUMNS = ("cadre_id", "period", "as_of", "document")
 
 
 def named_cadres(event_type: str, data: dict[str, Any]) -> set[str]:
     """The cadres a stored case event names (the same two fields the SQL of a build reads)."""
-    if event_type not in EVENT_TYPES:
+    if event_type not in _NAMING_TYPES:
         return set()
     return {v for f in _CADRE_FIELDS if isinstance(v := data.get(f), str)}
 
@@ -232,7 +236,7 @@ def _chunk_task(job: _Job) -> tuple[_Rows, int]:
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
     conn.exec_driver_sql(
         _BUILD_LINKS.format(links=f"{_LINKS}{suffix}"),
-        (sorted(EVENT_TYPES), str(bound.tx_id), bound.position),
+        (sorted(_NAMING_TYPES), str(bound.tx_id), bound.position),
     )
     jobs = _jobs(conn, suffix, bound)
     first = list(islice(jobs, 2))
