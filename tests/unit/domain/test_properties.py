@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.archive import Period, RecordedEvent, build_archive
+from domain.archive import CadreArchive, Period, RecordedEvent, build_archive
 from domain.case import CaseState, decide, evolve, fold
 from domain.commands import (
     ApplyTolerance,
@@ -136,7 +136,11 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
     records = [
         RecordedEvent(event_id=str(i), stream_id="F-1", event=e) for i, e in enumerate(events)
     ]
-    build_archive(records, Period(year=NOW.year), now)
+    for archive in build_archive(records, Period(year=NOW.year), now):
+        # built from the fold's own values without validating them: validation agrees
+        again = CadreArchive.model_validate_json(archive.model_dump_json())
+        assert again == archive
+        assert again.model_dump_json() == archive.model_dump_json()
     assert all(r.code and r.message_zh and r.message_en for r in refusals)
     assert state is not None
     assert state.version == len(events)
