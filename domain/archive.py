@@ -64,6 +64,7 @@ __all__ = [
     "cadre_archive",
     "cadre_archives",
     "case_facts",
+    "withdrawn_case_facts",
 ]
 
 _Frozen = ConfigDict(frozen=True)
@@ -299,12 +300,12 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
     if not records:
         return _NO_FACTS
     moments = [r.event.occurred_at for r in records]
+    if any(isinstance(r.event, CaseWithdrawn) for r in records):
+        return withdrawn_case_facts(moments, policy)
     today = policy.today
     days = [today(moment) for moment in moments]
     quarters = frozenset({(d.year, (d.month - 1) // 3 + 1) for d in days})
     last_at = max(moments)
-    if any(isinstance(r.event, CaseWithdrawn) for r in records):
-        return CaseFacts(last_at, quarters)  # a withdrawn case leaves every figure
     walk = _CaseWalk(records, days)
     state: CaseState | None = None
     start: int | None = None  # CaseOpened or the last CaseReopened
@@ -327,6 +328,20 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
         count = walk.count(state.cadre_id, "overdue_now", *deadline_source)
         open_case = _Open(state.deadline, count)
     return CaseFacts(last_at, quarters, tuple(walk.counts), open_case)
+
+
+def withdrawn_case_facts(moments: Sequence[datetime], policy: Policy = DEFAULT_POLICY) -> CaseFacts:
+    """The facts of a withdrawn case, from the business times (``occurred_at``) of its
+    events in stream order: a withdrawn case leaves every figure, so all it gives the
+    archive is when its events happened (the periods they fall in, the latest of them).
+    ``case_facts`` of a case with a ``CaseWithdrawn`` is this of its events' times, so a
+    reader that knows a case is withdrawn need not load its events' other fields."""
+    if not moments:
+        return _NO_FACTS
+    today = policy.today
+    days = [today(moment) for moment in moments]
+    quarters = frozenset({(d.year, (d.month - 1) // 3 + 1) for d in days})
+    return CaseFacts(max(moments), quarters)
 
 
 class _Tally:

@@ -60,6 +60,7 @@ __all__ = [
     "event_class",
     "event_from_json",
     "event_from_json_text",
+    "occurred_at_from_json_text",
 ]
 
 
@@ -443,3 +444,18 @@ def event_from_json_text(event_type: str, schema_version: int, text: str | bytes
     """``event_from_json`` of the JSON text itself: one pass of pydantic's parser and
     validator, without a ``dict`` in between (what a projection's rebuild reads)."""
     return _stored_class(event_type, schema_version).model_validate_json(text)
+
+
+class _OccurredAt(BaseModel):
+    """Only the business time of a stored event: the other fields are skipped unread."""
+
+    occurred_at: datetime
+
+
+def occurred_at_from_json_text(event_type: str, schema_version: int, text: str | bytes) -> datetime:
+    """``event_from_json_text(...).occurred_at`` (the same parser and validator of the
+    field) without validating the event's other fields: for a reader that needs only
+    when an event happened (the archive's withdrawn cases). The log holds only events
+    the store serialised from their models, which validate."""
+    _stored_class(event_type, schema_version)
+    return _OccurredAt.model_validate_json(text).occurred_at

@@ -33,11 +33,24 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection, Engine, text
 
-from domain.archive import CadreArchive, CaseFacts, Period, archives_of, case_facts
-from domain.events import EVENT_TYPES
+from domain.archive import (
+    CadreArchive,
+    CaseFacts,
+    Period,
+    archives_of,
+    case_facts,
+    withdrawn_case_facts,
+)
+from domain.events import EVENT_TYPES, CaseWithdrawn, occurred_at_from_json_text
 from domain.policy import DEFAULT_POLICY
 from store.projections.base import Progress, Projection
-from store.projections.log import StreamEvent, domain_records, read_streams, scan_streams
+from store.projections.log import (
+    StreamEvent,
+    case_events,
+    domain_records,
+    read_streams,
+    scan_streams,
+)
 from store.projections.parallel import in_workers, worker_connection
 from store.projections.write import copy_rows
 from store.reading import Checkpoint
@@ -75,8 +88,18 @@ def _periods(cases: Sequence[CaseFacts]) -> list[Period]:
     return [_period(y, None) for y in years] + [_period(y, q) for y, q in quarters]
 
 
+_WITHDRAWN = CaseWithdrawn.event_type
+
+
 def _facts(events: Sequence[StreamEvent]) -> CaseFacts:
-    return case_facts(domain_records(events), DEFAULT_POLICY)
+    """``case_facts`` of the stream's case events; of a withdrawn case, which counts
+    nothing, from its events' business times alone (``withdrawn_case_facts``: the
+    same facts), so its events' other fields are not validated into models."""
+    known = case_events(events)
+    if any(e.type == _WITHDRAWN for e in known):
+        moments = [occurred_at_from_json_text(e.type, e.schema_version, e.data) for e in known]
+        return withdrawn_case_facts(moments, DEFAULT_POLICY)
+    return case_facts(domain_records(known), DEFAULT_POLICY)
 
 
 def archive_rows(cadre_id: str, cases: Sequence[CaseFacts]) -> list[tuple[str, str, datetime, str]]:

@@ -22,6 +22,7 @@ from store.reading import Checkpoint
 __all__ = [
     "Span",
     "StreamEvent",
+    "case_events",
     "domain_records",
     "head",
     "read_streams",
@@ -141,13 +142,19 @@ def scan_span(
     return scan_streams(conn, bound, where=where, params=params)
 
 
-def domain_records(events: Sequence[StreamEvent]) -> list[DomainRecord]:
-    """The case events of one stream as the domain reads them; [] for a stream that
-    is not a case (it does not start with a finding), and events of unknown types
-    (other stream kinds) are left out."""
+def case_events(events: Sequence[StreamEvent]) -> list[StreamEvent]:
+    """The case events of one stream, unparsed; [] for a stream that is not a case (it
+    does not start with a finding), and events of unknown types (other stream kinds)
+    are left out."""
     known = [e for e in events if e.type in EVENT_TYPES]
     if not known or known[0].type != "FindingRecorded":
         return []
+    return known
+
+
+def domain_records(events: Sequence[StreamEvent]) -> list[DomainRecord]:
+    """The case events of one stream (``case_events``) as the domain reads them."""
+    known = case_events(events)
     return [
         DomainRecord(
             e.event_id, e.stream_id, event_from_json_text(e.type, e.schema_version, e.data)

@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.archive import CadreArchive, Period, RecordedEvent, build_archive
+from domain.archive import (
+    CadreArchive,
+    Period,
+    RecordedEvent,
+    build_archive,
+    case_facts,
+    withdrawn_case_facts,
+)
 from domain.case import CaseState, decide, evolve, fold
 from domain.commands import (
     ApplyTolerance,
@@ -36,7 +43,13 @@ from domain.commands import (
     WithdrawCase,
 )
 from domain.errors import DomainError
-from domain.events import Event, event_from_json, event_from_json_text
+from domain.events import (
+    CaseWithdrawn,
+    Event,
+    event_from_json,
+    event_from_json_text,
+    occurred_at_from_json_text,
+)
 from domain.schedule import planned_steps
 from domain.traffic_light import traffic_light
 from domain.values import Milestone
@@ -131,11 +144,20 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
             assert event_from_json(event.event_type, event.schema_version, data) == event
             text = json.dumps(data, ensure_ascii=False)
             assert event_from_json_text(event.event_type, event.schema_version, text) == event
+            moment = occurred_at_from_json_text(event.event_type, event.schema_version, text)
+            assert moment == event.occurred_at
+            assert moment.utcoffset() == event.occurred_at.utcoffset()
         events.extend(new)
     assert fold(events) == state
     records = [
         RecordedEvent(event_id=str(i), stream_id="F-1", event=e) for i, e in enumerate(events)
     ]
+    facts = case_facts(records)
+    if any(isinstance(e, CaseWithdrawn) for e in events):
+        # what a reader that skips a withdrawn case's other fields computes instead
+        assert withdrawn_case_facts([e.occurred_at for e in events]) == facts
+        assert facts.counts == ()
+        assert facts.open is None
     for archive in build_archive(records, Period(year=NOW.year), now):
         # built from the fold's own values without validating them: validation agrees
         again = CadreArchive.model_validate_json(archive.model_dump_json())
