@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from store.canonical import canonical_bytes
 from store.event_store import EventStore
 from store.reading import Checkpoint
 from store.records import NewEvent, RecordedEvent
@@ -17,6 +18,20 @@ def new_events(n: int, **data: object) -> list[NewEvent]:
         )
         for i in range(n)
     ]
+
+
+def canonical_of(event: RecordedEvent) -> bytes:
+    """The Python canonical form of a stored event, from what was read back."""
+    return canonical_bytes(
+        stream_id=event.stream_id,
+        version=event.version,
+        event_id=event.event_id,
+        type=event.type,
+        schema_version=event.schema_version,
+        recorded_at=event.recorded_at,
+        data=event.data,
+        metadata=event.metadata,
+    )
 
 
 def new_stream() -> str:

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from store.canonical import GENESIS, canonical_bytes, chain_hash
+from store.canonical import GENESIS, chain_hash
 from store.errors import ConcurrencyError, IdempotencyConflict
 from store.event_store import EventStore
 from store.records import NewEvent
+from tests.integration.store.helpers import canonical_of
 
 pytestmark = pytest.mark.integration
 
@@ -46,16 +47,7 @@ def test_each_hash_is_the_chain_of_the_canonical_form(event_store: EventStore) -
     stream = _stream()
     event_store.append(stream, 0, _events(2))
     for event in event_store.read_stream(stream):
-        canonical = canonical_bytes(
-            stream_id=event.stream_id,
-            version=event.version,
-            event_id=event.event_id,
-            type=event.type,
-            schema_version=event.schema_version,
-            data=event.data,
-            metadata=event.metadata,
-            recorded_at=event.recorded_at,
-        )
+        canonical = canonical_of(event)
         assert chain_hash(event.previous_hash, canonical) == event.hash
 
 
@@ -114,16 +106,7 @@ def test_numbers_are_stored_and_hashed_as_postgresql_prints_them(event_store: Ev
     event_store.append(stream, 0, [NewEvent(uuid.uuid4(), "Noted", data)])
     (event,) = event_store.read_stream(stream)
     assert event.data == data
-    canonical = canonical_bytes(
-        stream_id=event.stream_id,
-        version=event.version,
-        event_id=event.event_id,
-        type=event.type,
-        schema_version=event.schema_version,
-        data=event.data,
-        metadata=event.metadata,
-        recorded_at=event.recorded_at,
-    )
+    canonical = canonical_of(event)
     assert b'"tiny": 0.0000001' in canonical
     assert b'"minus_zero": 0.0' in canonical
     assert chain_hash(GENESIS, canonical) == event.hash

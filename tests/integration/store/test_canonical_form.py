@@ -17,6 +17,7 @@ from sqlalchemy import text
 from store.canonical import GENESIS, canonical_bytes, chain_hash, jsonb_text
 from store.event_store import EventStore
 from store.records import NewEvent
+from tests.integration.store.helpers import canonical_of
 
 pytestmark = pytest.mark.integration
 
@@ -54,16 +55,7 @@ def test_python_and_postgresql_give_the_same_canonical_bytes(
         stream, 0, [NewEvent(uuid.uuid4(), event_type or "Noted", data, 1, metadata)]
     )
     (event,) = event_store.read_stream(stream)
-    ours = canonical_bytes(
-        stream_id=event.stream_id,
-        version=event.version,
-        event_id=event.event_id,
-        type=event.type,
-        schema_version=event.schema_version,
-        recorded_at=event.recorded_at,
-        data=event.data,
-        metadata=event.metadata,
-    )
+    ours = canonical_of(event)
     with event_store.engine.connect() as conn:
         theirs, data_text = conn.execute(
             text(
