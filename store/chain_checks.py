@@ -126,21 +126,21 @@ _COUNT_RANGE = (
 # Beyond this many events, a join probing the predecessor of each event one
 # index lookup at a time loses to hashing them all, in parallel.
 _HASH_JOIN_FROM = 50_000
-_PLANS = {
-    True: ("SET LOCAL enable_nestloop = off", "SET LOCAL enable_mergejoin = off"),
-    False: (
-        "SET LOCAL enable_nestloop = on",
-        "SET LOCAL enable_mergejoin = on",
-        "SET LOCAL parallel_setup_cost = DEFAULT",
-        "SET LOCAL parallel_tuple_cost = DEFAULT",
-    ),
-}
-
-_PARALLEL = (
+# A scan of the whole log: hash joins, in parallel (the planner does not see
+# what hashing each row costs and would scan a million events in one process).
+_WHOLE_LOG_PLAN = (
     "SET LOCAL work_mem = '256MB'",
     "SET LOCAL parallel_setup_cost = 0",
     "SET LOCAL parallel_tuple_cost = 0",
-    *_PLANS[True],
+    "SET LOCAL enable_nestloop = off",
+    "SET LOCAL enable_mergejoin = off",
+)
+# A few events: one index probe each, as the planner would choose.
+_FEW_EVENTS_PLAN = (
+    "SET LOCAL enable_nestloop = on",
+    "SET LOCAL enable_mergejoin = on",
+    "SET LOCAL parallel_setup_cost = DEFAULT",
+    "SET LOCAL parallel_tuple_cost = DEFAULT",
 )
 
 _END = Checkpoint(2**63 - 1, 2**63 - 1)
@@ -203,9 +203,7 @@ def bad_hashes(cursor: Any, stream_id: str | None, limit: int) -> tuple[list[Fin
     """Events whose stored columns no longer give their stored hash: the
     findings (at most ``limit``, the first in log order) and how many in all."""
     if stream_id is None:
-        # The planner does not see what hashing each row costs: left to itself
-        # it scans a million events in one process.
-        for setting in _PARALLEL:
+        for setting in _WHOLE_LOG_PLAN:
             cursor.execute(setting)
     sql = _CONTENT.format(scope=_scope("e", stream_id))
     rows, total = _capped(cursor, sql, {"stream": stream_id}, limit)
@@ -234,7 +232,7 @@ def bad_links(
     }
     cursor.execute(_COUNT_RANGE.format(scope=_scope("e", stream_id)), params)
     many = int(cursor.fetchone()[0]) > _HASH_JOIN_FROM
-    for setting in _PARALLEL if many else _PLANS[False]:
+    for setting in _WHOLE_LOG_PLAN if many else _FEW_EVENTS_PLAN:
         cursor.execute(setting)
     sql = _LINKS.format(scope=_scope("e", stream_id))
     rows, total = _capped(cursor, sql, params, limit)

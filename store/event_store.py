@@ -1,6 +1,6 @@
 """Append to and read from the event log.
 
-An append is one statement (``append_events``, migration 0002) in one
+An append is one statement (``append_events``, migration 0007) in one
 transaction and locks only its own stream's row; many streams append in
 parallel from many connections. A stream is created by its first append
 (expected version 0). It is idempotent: appending events whose ids already
