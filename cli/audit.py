@@ -4,7 +4,9 @@
     zhenggai audit verify [--stream ID]  recompute chains and seals; exit 1 on any problem
     zhenggai audit export-seals [--output FILE]   JSON Lines for an inspector to keep
 
-DATABASE_URL and ZHENGGAI_AUDIT_KEY come from ``Settings``. Bad input (no
+DATABASE_URL, ZHENGGAI_AUDIT_KEY (signs new seals) and
+ZHENGGAI_AUDIT_RETIRED_KEYS (a JSON list of keys rotated out, which still
+verify the seals they signed) come from ``Settings``. Bad input (no
 URL, no key, an unreachable or unmigrated database) is one line on stderr
 and exit code 2; a log that does not verify is exit code 1.
 """
@@ -23,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from cli.settings import Settings
+from store.audit_keys import AuditKeys
 from store.engine import check_reachable, make_engine
 from store.errors import DatabaseUnreachable, SealError
 from store.seals import export_seals, seal_log
@@ -54,6 +57,23 @@ _TEXT: dict[str, tuple[str, str]] = {
         "database error (has `zhenggai migrate` been run?): {reason}",
     ),
     "bad_key": ("审计密钥不可用：{reason}", "unusable audit key: {reason}"),
+    "unknown_key": (
+        "封存 #{seq} 由密钥 {found} 签名，本机未持有该密钥（当前密钥 {current}），未封存："
+        "轮换密钥后请把旧密钥放入 ZHENGGAI_AUDIT_RETIRED_KEYS",
+        "seal #{seq} was signed with key {found}, which this machine does not hold "
+        "(the current key is {current}); nothing sealed: after a rotation, keep the old key "
+        "in ZHENGGAI_AUDIT_RETIRED_KEYS",
+    ),
+    "bad_signature": (
+        "封存 #{seq} 的签名无法用其密钥 {found} 验证，未封存：请运行 `zhenggai audit verify`",
+        "seal #{seq} does not verify with its key {found}, nothing sealed: "
+        "run `zhenggai audit verify`",
+    ),
+    "broken_seal_chain": (
+        "封存 #{seq} 未链接到上一个封存，未封存：请运行 `zhenggai audit verify`",
+        "seal #{seq} does not chain to the seal before it, nothing sealed: "
+        "run `zhenggai audit verify`",
+    ),
     "log_changed": (
         "日志与上一次封存不符，未封存：请运行 `zhenggai audit verify`",
         "the log no longer matches the last seal, nothing sealed: run `zhenggai audit verify`",
@@ -113,8 +133,15 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         "stream {stream}: the streams row and the events disagree (no {expected})",
     ),
     "seal_signature": (
-        "封存 #{seal}：签名无法用此密钥验证（封存所用密钥 {found}）",
-        "seal #{seal}: the signature does not verify with this key (sealed with key {found})",
+        "封存 #{seal}：签名无法用其密钥 {found} 验证（封存记录被改动或伪造）",
+        "seal #{seal}: the signature does not verify with its key {found} "
+        "(the seal was altered or forged)",
+    ),
+    "seal_key": (
+        "封存 #{seal}：签名所用密钥 {found} 既不是当前密钥，也不在 ZHENGGAI_AUDIT_RETIRED_KEYS 中，"
+        "无法核验签名",
+        "seal #{seal}: signed with key {found}, which is neither the current key nor in "
+        "ZHENGGAI_AUDIT_RETIRED_KEYS, so its signature cannot be checked",
     ),
     "seal_chain": (
         "封存 #{seal}：未链接到上一个封存；应为 {expected}，实为 {found}",
@@ -162,10 +189,11 @@ def _settings() -> Settings:
         _fail(_say("settings_invalid", "zh-CN", reason=reasons))
 
 
-def _key(settings: Settings) -> bytes:
-    if settings.audit_key is None or not settings.audit_key.get_secret_value():
+def _keys(settings: Settings) -> AuditKeys:
+    keys = settings.audit_keys()
+    if keys is None:
         _fail(_say("no_key", settings.language))
-    return settings.audit_key.get_secret_value().encode("utf-8")
+    return keys
 
 
 def _first_line(exc: BaseException) -> str:
@@ -193,17 +221,22 @@ def _database(settings: Settings) -> Iterator[Engine]:
 def seal() -> None:
     """Seal every finished event: a signed Merkle root, chained to the seal before."""
     settings = _settings()
-    key = _key(settings)
+    keys = _keys(settings)
     lang = settings.language
     with _database(settings) as engine:
         try:
-            outcome = seal_log(engine, key)
+            outcome = seal_log(engine, keys)
         except SealError as exc:
             if exc.reason == "log_changed":
                 _fail(_say("log_changed", lang), code=1)
             if exc.reason == "broken_links":
                 where = str(exc).split("; run audit verify", 1)[0]
                 _fail(_say("broken_links", lang, reason=where), code=1)
+            if exc.reason in ("unknown_key", "bad_signature", "broken_seal_chain"):
+                values = {"seq": exc.seal_seq, "found": exc.key_id, "current": keys.current_id}
+                # A key we lack is configuration (2); a seal failing its own key, tampering (1).
+                code = 2 if exc.reason == "unknown_key" else 1
+                _fail(_say(exc.reason, lang, **values), code=code)
             _fail(_say("bad_key", lang, reason=exc))
     made = outcome.seal
     if made is None:  # pragma: no cover - seal_log always returns a seal
@@ -229,11 +262,11 @@ def verify(
 ) -> None:
     """Recompute every hash chain and seal; report the first broken link; exit 1 if any."""
     settings = _settings()
-    key = _key(settings)
+    keys = _keys(settings)
     lang = settings.language
     exported = [] if seals_file is None else _read_seals(seals_file, lang)
     with _database(settings) as engine:
-        report = verify_log(engine, key, stream_id=stream, exported=exported)
+        report = verify_log(engine, keys, stream_id=stream, exported=exported)
     _print_report(report, lang)
     if not report.ok:
         raise typer.Exit(1)

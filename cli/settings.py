@@ -9,13 +9,16 @@ Environment: ``ZHENGGAI_<FIELD>`` for every field, plus the conventional
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from store.audit_keys import AuditKeys
 from store.engine import sqlalchemy_url
+from store.errors import SealError
 
 __all__ = ["Settings"]
 
@@ -53,8 +56,11 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     language: Language = "zh-CN"
 
-    # Key that signs audit seals; kept outside the database on purpose.
+    # Key that signs audit seals; kept outside the database on purpose. After a
+    # rotation the old keys go to audit_retired_keys (a JSON list of strings):
+    # they only verify the seals they signed.
     audit_key: SecretStr | None = None
+    audit_retired_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
 
     # Evidence files (佐证材料): size cap and the media types accepted.
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
@@ -110,6 +116,40 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError("production needs " + ", ".join(missing))
         return self
+
+    @field_validator("audit_retired_keys", mode="before")
+    @classmethod
+    def _parse_retired_keys(cls, value: object) -> object:
+        # Parsed here rather than by pydantic-settings, so bad text is a
+        # ValidationError that names the variable, like every other setting.
+        if not isinstance(value, str):
+            return value
+        try:
+            keys = json.loads(value) if value.strip() else []
+        except ValueError:
+            keys = None
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError("ZHENGGAI_AUDIT_RETIRED_KEYS must be a JSON list of strings")
+        return keys
+
+    @model_validator(mode="after")
+    def _check_audit_keys(self) -> Settings:
+        if self.audit_retired_keys and self.audit_key is None:
+            raise ValueError("ZHENGGAI_AUDIT_RETIRED_KEYS needs ZHENGGAI_AUDIT_KEY")
+        try:
+            self.audit_keys()
+        except SealError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def audit_keys(self) -> AuditKeys | None:
+        """The seal keys, or None when no audit key is set."""
+        if self.audit_key is None or not self.audit_key.get_secret_value():
+            return None
+        return AuditKeys(
+            self.audit_key.get_secret_value().encode("utf-8"),
+            tuple(k.get_secret_value().encode("utf-8") for k in self.audit_retired_keys),
+        )
 
     @property
     def temporal_target(self) -> str:

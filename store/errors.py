@@ -64,13 +64,20 @@ class ProjectionBusy(StoreError):
 
 
 class SealError(StoreError):
-    """``reason``: ``key`` (the key is unusable or is not the one that signed
-    the seals), ``log_changed`` (the log no longer matches the last seal) or
-    ``broken_links`` (a chain in the range to seal is broken)."""
+    """``reason``: ``key`` (an unusable key), ``unknown_key`` (a seal names a
+    key we do not hold), ``bad_signature`` (a seal does not verify with its
+    key), ``broken_seal_chain`` (a seal does not chain to the one before),
+    ``log_changed`` (the log no longer matches the last seal) or
+    ``broken_links`` (a chain in the range to seal is broken).
+    ``seal_seq`` and ``key_id`` name the seal and its key, where one is meant."""
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(
+        self, message: str, reason: str, *, seal_seq: int | None = None, key_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.reason = reason
+        self.seal_seq = seal_seq
+        self.key_id = key_id
 
 
 class DatabaseUnreachable(StoreError):

@@ -9,8 +9,9 @@ seal's signature and
 
     signature = HMAC-SHA256(key, b"zhenggai-seal-v1\\n" + canonical JSON of the other fields)
 
-The key comes from settings (``ZHENGGAI_AUDIT_KEY``) and is never stored in
-the database, so someone with database rights who rewrites events (and their
+The key comes from settings (``ZHENGGAI_AUDIT_KEY``; retired keys that still
+verify older seals in ``ZHENGGAI_AUDIT_RETIRED_KEYS``, see ``store.audit_keys``)
+and is never stored in the database, so someone with database rights who rewrites events (and their
 hashes) cannot make matching seals. An inspector keeps ``export_seals``'
 output outside the system and can compare it with the database later.
 
@@ -31,37 +32,29 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from store.audit_keys import MIN_KEY_BYTES, AuditKeys, key_id
 from store.canonical import format_timestamp
-from store.chain_checks import bad_links
+from store.chain_checks import Problem, bad_links
 from store.errors import SealError
 from store.merkle import MerkleAccumulator
 from store.reading import Checkpoint
 
 __all__ = [
     "MIN_KEY_BYTES",
+    "AuditKeys",
     "Seal",
     "SealOutcome",
     "export_seals",
     "key_id",
     "load_seals",
     "merkle_over",
+    "seal_chain_problems",
     "seal_log",
     "sign",
 ]
 
-MIN_KEY_BYTES = 16
 _DOMAIN = b"zhenggai-seal-v1\n"
 _ZERO = bytes(32)
-
-
-def _check_key(key: bytes) -> None:
-    if len(key) < MIN_KEY_BYTES:
-        raise SealError(f"the audit key must have at least {MIN_KEY_BYTES} bytes", "key")
-
-
-def key_id(key: bytes) -> str:
-    """A short public name of the key (not the key, not a plain hash of it)."""
-    return hmac.new(key, b"zhenggai audit key id", hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,19 +157,20 @@ def merkle_over(
             accumulator.extend([row[0] for row in rows])
 
 
-def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> SealOutcome:
-    """Seal every finished event; nothing is written when no event is new."""
-    _check_key(key)
+def seal_log(
+    engine: Engine, keys: AuditKeys | bytes, *, now: datetime | None = None
+) -> SealOutcome:
+    """Seal every finished event with the current key; nothing is written when
+    no event is new. Every seal before must verify with the key that signed
+    it (the current one, or a retired one after a rotation) and chain to the
+    one before it."""
+    keys = AuditKeys.of(keys)
+    key = keys.current
     with engine.begin() as conn:
         conn.execute(text("LOCK TABLE seals IN EXCLUSIVE MODE"))  # one sealer at a time
         seals = load_seals(conn)
+        _check_seal_chain(seals, keys)
         previous = seals[-1] if seals else None
-        if previous is not None and not previous.signed_by(key):
-            raise SealError(
-                f"seal #{previous.seq} does not verify with this key "
-                f"(sealed with key {previous.key_id}, this is {key_id(key)})",
-                "key",
-            )
         bound_row = conn.execute(
             text(
                 "SELECT tx_id::text::bigint, position FROM events "
@@ -224,6 +218,46 @@ def seal_log(engine: Engine, key: bytes, *, now: datetime | None = None) -> Seal
             },
         )
     return SealOutcome(seal, created=True)
+
+
+def seal_chain_problems(seals: list[Seal], keys: AuditKeys | None) -> list[Problem]:
+    """Each seal signed by the key it names (unless ``keys`` is None) and
+    chained to the one before it, from the first."""
+    problems: list[Problem] = []
+    previous_signature = _ZERO
+    for expected_seq, seal in enumerate(seals, start=1):
+        signer = None if keys is None else keys.by_id(seal.key_id)
+        if keys is not None and signer is None:
+            problems.append(Problem("seal_key", seal_seq=seal.seq, found=seal.key_id))
+        elif signer is not None and not seal.signed_by(signer):
+            problems.append(Problem("seal_signature", seal_seq=seal.seq, found=seal.key_id))
+        if seal.seq != expected_seq or seal.previous_signature != previous_signature:
+            expected, found = previous_signature.hex(), seal.previous_signature.hex()
+            problem = Problem("seal_chain", seal_seq=seal.seq, expected=expected, found=found)
+            problems.append(problem)
+        previous_signature = seal.signature
+    return problems
+
+
+# Why sealing stops, by the first problem of the seals already there.
+_REFUSALS = {
+    "seal_key": ("unknown_key", "was signed with key {key}, which we do not hold"),
+    "seal_signature": ("bad_signature", "does not verify with its key {key}"),
+    "seal_chain": ("broken_seal_chain", "does not chain to the seal before it"),
+}
+
+
+def _check_seal_chain(seals: list[Seal], keys: AuditKeys) -> None:
+    """A new seal extends the chain of seals, so that chain must be sound."""
+    for problem in seal_chain_problems(seals, keys):
+        reason, what = _REFUSALS[problem.code]
+        key = next(s.key_id for s in seals if s.seq == problem.seal_seq)
+        raise SealError(
+            f"seal #{problem.seal_seq} {what.format(key=key)}; nothing was sealed",
+            reason,
+            seal_seq=problem.seal_seq,
+            key_id=key,
+        )
 
 
 def _check_links(conn: Connection, after: Checkpoint, up_to: Checkpoint) -> None:

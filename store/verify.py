@@ -14,7 +14,9 @@ Problem codes (``Problem.code``):
   version         the version before this one is missing (deleted, or never written)
   head            the streams row's version or head hash is not the last event's
   stream_row      events of a stream that has no streams row
-  seal_signature  the seal's HMAC does not verify with the key
+  seal_signature  the seal's HMAC does not verify with the key that signed it
+  seal_key        the seal names a key that is neither the current nor a retired
+                  one, so its signature cannot be checked
   seal_chain      the seal does not chain to the seal before it
   seal_root       the events up to the seal's bound no longer give its root and count
   seal_export     a seal kept outside the system (``export_seals``) is missing from
@@ -33,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from store.audit_keys import AuditKeys
 from store.chain_checks import (
     Finding,
     Problem,
@@ -44,7 +47,7 @@ from store.chain_checks import (
 )
 from store.merkle import MerkleAccumulator
 from store.reading import Checkpoint
-from store.seals import Seal, load_seals, merkle_over
+from store.seals import Seal, load_seals, merkle_over, seal_chain_problems
 
 __all__ = ["Problem", "VerifyReport", "verify_log"]
 
@@ -72,14 +75,15 @@ class VerifyReport:
 
 def verify_log(
     engine: Engine,
-    key: bytes | None,
+    keys: AuditKeys | bytes | None,
     *,
     stream_id: str | None = None,
     exported: Sequence[dict[str, Any]] = (),
     max_problems: int = 100,
 ) -> VerifyReport:
     """Check every chain and seal (or, with ``stream_id``, that stream's chain
-    and the seals' signatures). Without a key, signatures are not checked.
+    and the seals' signatures). Each seal's signature is checked with the key
+    it names, current or retired; without keys, signatures are not checked.
 
     ``exported``: seals an inspector kept outside the system (the dicts of
     ``export_seals``); each must still be in the database, unchanged. Without
@@ -90,7 +94,8 @@ def verify_log(
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         seals = load_seals(conn)
         report.seals = len(seals)
-        _check_seal_chain(seals, key, report)
+        for problem in seal_chain_problems(seals, None if keys is None else AuditKeys.of(keys)):
+            report.add(problem)
         _check_exported(seals, exported, report)
         if stream_id is not None:
             chains = _check_chains(conn, stream_id, Checkpoint.START, max_problems)
@@ -133,23 +138,6 @@ def _check_exported(
             report.add(
                 Problem("seal_export", seal_seq=seq, expected="as kept", found=", ".join(fields))
             )
-
-
-def _check_seal_chain(seals: list[Seal], key: bytes | None, report: VerifyReport) -> None:
-    previous_signature = _ZERO
-    for expected_seq, seal in enumerate(seals, start=1):
-        if key is not None and not seal.signed_by(key):
-            report.add(Problem("seal_signature", seal_seq=seal.seq, found=seal.key_id))
-        if seal.seq != expected_seq or seal.previous_signature != previous_signature:
-            report.add(
-                Problem(
-                    "seal_chain",
-                    seal_seq=seal.seq,
-                    expected=previous_signature.hex(),
-                    found=seal.previous_signature.hex(),
-                )
-            )
-        previous_signature = seal.signature
 
 
 @dataclass(slots=True)

@@ -62,10 +62,10 @@ async def case_history(
 ) -> CaseHistoryOut:
     """Every event with actor, role, time, hash and previous hash; the stream's chain
     is recomputed from the stored fields on each request (and the seals' signatures
-    checked when the server holds the audit key)."""
+    checked when the server holds the audit keys)."""
     case = await visible_case(store, directory, actor, case_id)
-    key = settings.audit_key.get_secret_value().encode() if settings.audit_key else None
-    report = await asyncio.to_thread(verify_log, store.engine, key, stream_id=case.workflow_id)
+    keys = settings.audit_keys()
+    report = await asyncio.to_thread(verify_log, store.engine, keys, stream_id=case.workflow_id)
     return CaseHistoryOut(
         case_id=case_id,
         stream_id=case.workflow_id,

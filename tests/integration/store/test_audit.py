@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from cli.audit import audit_app
+from store.audit_keys import AuditKeys, key_id
 from store.engine import make_engine
 from store.event_store import EventStore
 from store.merkle import EMPTY_ROOT, merkle_root
@@ -180,7 +181,7 @@ def test_a_deleted_event_is_a_broken_chain(fresh: tuple[str, Engine, EventStore]
     assert [p.code for p in report.problems] == ["version"]
 
 
-def test_seals_signed_with_another_key_do_not_verify(
+def test_seals_signed_with_a_key_this_machine_lacks_cannot_be_vouched_for(
     fresh: tuple[str, Engine, EventStore],
 ) -> None:
     url, engine, store = fresh
@@ -188,10 +189,75 @@ def test_seals_signed_with_another_key_do_not_verify(
     seal_log(engine, KEY.encode())
     result = runner.invoke(audit_app, ["verify"], env=_env(url, key="x" * 32))
     assert result.exit_code == 1
-    assert "seal #1: the signature does not verify with this key" in result.output
+    assert f"seal #1: signed with key {key_id(KEY.encode())}, which is neither" in result.output
     refused = runner.invoke(audit_app, ["seal"], env=_env(url, key="x" * 32))
-    assert refused.exit_code == 2
+    assert refused.exit_code == 2  # configuration: keep the old key among the retired ones
     assert len(refused.output.strip().splitlines()) == 1
+    assert "ZHENGGAI_AUDIT_RETIRED_KEYS" in refused.output
+    assert _seal_count(engine) == 1
+
+
+def _seal_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM seals")).scalar_one())
+
+
+def test_a_rotated_key_signs_new_seals_and_the_retired_one_still_verifies_old_ones(
+    fresh: tuple[str, Engine, EventStore],
+) -> None:
+    url, engine, store = fresh
+    old, new = KEY, "n" * 32
+    _fill(store, streams=1)
+    assert runner.invoke(audit_app, ["seal"], env=_env(url, key=old)).exit_code == 0
+    _fill(store, streams=1)
+    rotated = {**_env(url, key=new), "ZHENGGAI_AUDIT_RETIRED_KEYS": json.dumps([old])}
+    sealed = runner.invoke(audit_app, ["seal"], env=rotated)
+    assert sealed.exit_code == 0, sealed.output
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT key_id FROM seals ORDER BY seq")).scalars().all()
+    assert ids == [key_id(old.encode()), key_id(new.encode())]
+    checked = runner.invoke(audit_app, ["verify"], env=rotated)
+    assert checked.exit_code == 0, checked.output
+    assert "2 seals, nothing wrong" in checked.output
+    # Without the retired key, the old seal cannot be vouched for; nothing else is wrong.
+    alone = verify_log(engine, AuditKeys(new.encode()))
+    assert [(p.code, p.seal_seq) for p in alone.problems] == [("seal_key", 1)]
+    # A forged signature under a key we hold is named as such.
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE seals DISABLE TRIGGER seals_no_update_delete"))
+        conn.execute(text("UPDATE seals SET signature = sha256(signature) WHERE seq = 1"))
+        conn.execute(text("ALTER TABLE seals ENABLE TRIGGER seals_no_update_delete"))
+    forged = verify_log(engine, AuditKeys(new.encode(), (old.encode(),)))
+    assert ("seal_signature", 1) in [(p.code, p.seal_seq) for p in forged.problems]
+    _fill(store, streams=1)
+    refused = runner.invoke(audit_app, ["seal"], env=rotated)
+    # Sealing would extend a chain of seals that is no longer sound: refused.
+    assert refused.exit_code == 1, refused.output
+    assert f"seal #1 does not verify with its key {key_id(old.encode())}" in refused.output
+    assert _seal_count(engine) == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "retired", "reason"),
+    [
+        ("short", "[]", "at least 16 bytes"),
+        (KEY, json.dumps(["short"]), "at least 16 bytes"),
+        (KEY, json.dumps([KEY]), "also listed as retired"),
+        (None, json.dumps([KEY]), "needs ZHENGGAI_AUDIT_KEY"),
+        (KEY, "not json", "RETIRED_KEYS"),
+    ],
+)
+def test_unusable_audit_keys_are_refused_before_anything_is_sealed(
+    fresh: tuple[str, Engine, EventStore], key: str | None, retired: str, reason: str
+) -> None:
+    url, engine, store = fresh
+    _fill(store, streams=1)
+    env = {**_env(url, key=key, language="en"), "ZHENGGAI_AUDIT_RETIRED_KEYS": retired}
+    result = runner.invoke(audit_app, ["seal"], env=env)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert reason.lower() in result.output.lower()
+    assert _seal_count(engine) == 0
 
 
 def test_the_inspector_can_export_the_seals(
