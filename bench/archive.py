@@ -1,6 +1,7 @@
 """Benchmark of the projections' rebuild against a raw read of the same events.
 
     uv run python bench/archive.py [--url postgresql://…/postgres] [--events 1000000]
+        [--projection NAME …] [--keep DATABASE]
 
 Without --url an embedded PostgreSQL (pgserver) starts in a temporary folder:
 a server shared with others may have a transaction left open, which holds
@@ -265,11 +266,15 @@ def server(url: str | None) -> Iterator[str]:
 
 
 @contextmanager
-def database(server_url: str) -> Iterator[str]:
-    name = f"zg_bench_archive_{uuid.uuid4().hex[:8]}"
+def database(server_url: str, keep: str | None = None) -> Iterator[str]:
+    """A fresh database, dropped afterwards; or ``keep``: that database, made if it does
+    not exist and left in place (so repeated runs time the same events)."""
+    name = keep or f"zg_bench_archive_{uuid.uuid4().hex[:8]}"
     admin = make_engine(server_url, pool_size=1)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url, pool_size=1)
     upgrade(engine)
@@ -277,9 +282,20 @@ def database(server_url: str) -> Iterator[str]:
     try:
         yield url.replace("postgresql+psycopg://", "postgresql://", 1)
     finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep is None:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _stored(url: str) -> tuple[int, int]:
+    """(events, cases) already in a kept database."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM streams)"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 def _mib(peaks: tuple[float, float]) -> str:
@@ -287,18 +303,20 @@ def _mib(peaks: tuple[float, float]) -> str:
     return f"peak {own:6.0f} MiB" + (f" (+ workers {workers:4.0f} MiB each)" if workers else "")
 
 
-def measure(url: str, events: int) -> None:
+def measure(url: str, names: list[str]) -> None:
     raw_s, raw_mib, count = _in_child(_raw, url)
     print(f"\n{count:,} events   raw read {count / raw_s:>9,.0f} ev/s  {_mib(raw_mib)}")
     total = 0.0
-    for name in PROJECTIONS:
+    for name in names:
         took, mib, _ = _in_child(_rebuild, url, name)
         total += took
         print(
             f"  rebuild {name:<13} {count / took:>9,.0f} ev/s  ratio {raw_s / took:4.2f}"
             f"  {_mib(mib)}"
         )
-    print(f"  rebuild all three     {count / total:>9,.0f} ev/s  ratio {raw_s / total:4.2f}")
+    if len(names) > 1:
+        label = f"all {len(names)}"
+        print(f"  rebuild {label:<13} {count / total:>9,.0f} ev/s  ratio {raw_s / total:4.2f}")
 
 
 def main() -> None:
@@ -306,19 +324,37 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="a PostgreSQL server (default: embedded)")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--projection",
+        action="append",
+        choices=list(PROJECTIONS),
+        help="rebuild only this projection (repeatable; default: each of them)",
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="DATABASE",
+        help="use this database and keep it: what it holds is not generated again, and "
+        "sizes below what it holds are skipped (needs --url to outlive the run)",
+    )
     args = parser.parse_args()
+    names = args.projection or list(PROJECTIONS)
     shapes = templates(args.seed)
     sizes = sorted({min(100_000, args.events), args.events})
-    with server(args.url) as server_url, database(server_url) as url:
-        case, written = 0, 0
+    with server(args.url) as server_url, database(server_url, args.keep) as url:
+        written, case = _stored(url)
+        # A kept database is measured at what it holds when that covers a size (whole
+        # cases overshoot a size by a few events); smaller sizes are skipped.
+        held = [s for s in sizes if s <= written]
+        sizes = held[-1:] + [s for s in sizes if s > written]
         for size in sizes:
-            started = time.perf_counter()
-            case = generate(url, case, size - written, shapes)
-            written = size
-            print(f"generated up to {size:,} events in {time.perf_counter() - started:.0f} s")
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE events")
-            measure(url, size)
+            if size > written:
+                started = time.perf_counter()
+                case = generate(url, case, size - written, shapes)
+                written = size
+                print(f"generated up to {size:,} events in {time.perf_counter() - started:.0f} s")
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("VACUUM ANALYZE events")
+            measure(url, names)
 
 
 if __name__ == "__main__":
