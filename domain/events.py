@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.values import Evidence, Milestone
 from domain.vocabulary import (
@@ -61,6 +61,7 @@ __all__ = [
     "event_from_json",
     "event_from_json_text",
     "occurred_at_from_json_text",
+    "occurred_at_from_text",
 ]
 
 
@@ -459,3 +460,16 @@ def occurred_at_from_json_text(event_type: str, schema_version: int, text: str |
     the store serialised from their models, which validate."""
     _stored_class(event_type, schema_version)
     return _OccurredAt.model_validate_json(text).occurred_at
+
+
+# The validator of ``Event.occurred_at`` (a plain ``datetime`` field, no constraints).
+_OCCURRED_AT = TypeAdapter(datetime)
+
+
+def occurred_at_from_text(event_type: str, schema_version: int, text: str) -> datetime:
+    """``occurred_at_from_json_text`` given only the text of the stored event's
+    ``occurred_at`` (what PostgreSQL's ``data->>'occurred_at'`` returns): the same
+    validator of the field, reading a string the way it reads one in JSON. For a
+    reader that asks the database for nothing but when an event happened."""
+    _stored_class(event_type, schema_version)
+    return _OCCURRED_AT.validate_strings(text)

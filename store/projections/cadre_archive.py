@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import cache
-from itertools import chain, islice
+from itertools import chain, groupby, islice
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -41,7 +42,14 @@ from domain.archive import (
     case_facts,
     withdrawn_case_facts,
 )
-from domain.events import EVENT_TYPES, CaseWithdrawn, occurred_at_from_json_text
+from domain.archive import RecordedEvent as DomainRecord
+from domain.events import (
+    EVENT_TYPES,
+    CaseWithdrawn,
+    event_from_json_text,
+    occurred_at_from_json_text,
+    occurred_at_from_text,
+)
 from domain.policy import DEFAULT_POLICY
 from store.projections.base import Progress, Projection
 from store.projections.log import (
@@ -49,10 +57,9 @@ from store.projections.log import (
     case_events,
     domain_records,
     read_streams,
-    scan_streams,
 )
 from store.projections.parallel import in_workers, worker_connection
-from store.projections.write import copy_rows
+from store.projections.write import binary_rows, copy_binary, copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
 
@@ -186,42 +193,65 @@ def _apply(
     _recompute(conn, suffix, cadres, {s: _facts(e) for s, e in raw.items()}, links)
 
 
-_BUILD_LINKS = """
-INSERT INTO {links} (stream_id, cadre_id)
-SELECT DISTINCT e.stream_id, v.cadre_id
-FROM events e, LATERAL (VALUES (e.data->>'cadre_id'), (e.data->>'previous_cadre_id')) v(cadre_id)
-WHERE v.cadre_id IS NOT NULL AND e.type = ANY(%s)
-  AND (e.tx_id, e.position) <= (%s::text::xid8, %s)
-"""
-
-
-# Each link in cadre order, and whether its cadre is the stream's first (lowest id):
-# a stream shared by cadres of two chunks is counted for progress once, in the first.
+# Each link of the log up to the bound, in cadre order, straight from the events that
+# name a cadre (the same two fields as ``named_cadres``), and whether its cadre is the
+# stream's first (lowest id): a stream shared by cadres of two chunks is counted for
+# progress once, in the first. The build writes the links table from this one pass.
 _PLAN = """
 SELECT cadre_id, stream_id, cadre_id = min(cadre_id) OVER (PARTITION BY stream_id)
-FROM {links} ORDER BY cadre_id, stream_id
+FROM (
+    SELECT DISTINCT e.stream_id, v.cadre_id
+    FROM events e,
+        LATERAL (VALUES (e.data->>'cadre_id'), (e.data->>'previous_cadre_id')) v(cadre_id)
+    WHERE v.cadre_id IS NOT NULL AND e.type = ANY(%s)
+      AND (e.tx_id, e.position) <= (%s::text::xid8, %s)
+) links
+ORDER BY cadre_id, stream_id
+"""
+
+# A chunk's streams, each in version order. Of a withdrawn stream (it has a
+# CaseWithdrawn at or before the bound: it counts nothing) only when its events
+# happened is sent, not its data: the server skips the JSON output, the worker the
+# parsing (see ``_chunk_facts``).
+_CHUNK_EVENTS = """
+SELECT stream_id, event_id::text, type, schema_version,
+    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN NULL ELSE data::text END,
+    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN data->>'occurred_at' END
+FROM events
+WHERE stream_id = ANY(%(streams)s) AND (tx_id, position) <= (%(tx)s::text::xid8, %(pos)s)
+WINDOW stream AS (
+    PARTITION BY stream_id ORDER BY version
+    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+)
+ORDER BY stream_id, version
 """
 
 # What a chunk's rows are computed from: (bound, cadres, each cadre's streams, the
 # streams to read, the streams whose events the chunk counts for progress).
 _Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str], frozenset[str]]
-_Rows = list[tuple[str, str, datetime, str]]
+# One row of ``_CHUNK_EVENTS``: (stream, event id, type, schema version, data or None,
+# occurred_at text or None).
+_Row = tuple[str, str, str, int, str | None, str | None]
 
 
 def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
     """Cadres in id order, in chunks that each name about _CHUNK_STREAMS streams, read
-    from the links in one pass (a server-side cursor: memory holds one chunk)."""
+    from the events in one pass (a server-side cursor: memory holds one chunk); each
+    chunk's links are written to the links table as it is handed out."""
     links: dict[str, list[str]] = {}
     counted: set[str] = set()
     size = 0
+    table = f"{_LINKS}{suffix}"
 
     def job() -> _Job:
+        rows = ((stream, cadre) for cadre, streams in links.items() for stream in streams)
+        copy_binary(conn, table, ("stream_id", "cadre_id"), binary_rows(rows))
         wanted = sorted({s for streams in links.values() for s in streams})
         return bound, list(links), links, wanted, frozenset(counted)
 
     with _driver(conn).cursor(name="cadre_archive_plan") as cursor:
-        cursor.itersize = 5000
-        cursor.execute(_PLAN.format(links=f"{_LINKS}{suffix}"))
+        cursor.itersize = 10_000
+        cursor.execute(_PLAN, (sorted(_NAMING_TYPES), str(bound.tx_id), bound.position))
         for cadre, stream, first in cursor:
             if cadre not in links:
                 if size >= _CHUNK_STREAMS:
@@ -236,19 +266,47 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
         yield job()
 
 
-def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[_Rows, int]:
+def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
+    """``_facts`` of one stream as ``_CHUNK_EVENTS`` reads it: a withdrawn case's facts
+    from its events' business times alone, any other case's from its parsed events."""
+    known = [r for r in rows if r[2] in EVENT_TYPES]
+    if not known or known[0][2] != "FindingRecorded":
+        return case_facts([], DEFAULT_POLICY)
+    if known[0][4] is None:
+        if not any(r[2] == _WITHDRAWN for r in known):  # the query and _facts disagree
+            raise AssertionError(f"stream {rows[0][0]} read as withdrawn but is not")
+        moments = [occurred_at_from_text(r[2], r[3], r[5] or "") for r in known]
+        return withdrawn_case_facts(moments, DEFAULT_POLICY)
+    records = [
+        DomainRecord(r[1], r[0], event_from_json_text(r[2], r[3], r[4] or "")) for r in known
+    ]
+    return case_facts(records, DEFAULT_POLICY)
+
+
+def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[bytes, int]:
+    """A chunk's rows, in COPY's binary form, and how many events it counts."""
     bound, cadres, links, wanted, counted = job
     cases: dict[str, CaseFacts] = {}
     events_counted = 0
-    for events in scan_streams(conn, bound, where="AND stream_id = ANY(%s)", params=(wanted,)):
-        stream_id = events[0].stream_id
-        cases[stream_id] = _facts(events)
-        if stream_id in counted:
-            events_counted += len(events)
-    return _rows(cadres, links, cases), events_counted
+    driver = conn if isinstance(conn, psycopg.Connection) else _driver(conn)
+    params = {
+        "withdrawn": _WITHDRAWN,
+        "streams": wanted,
+        "tx": str(bound.tx_id),
+        "pos": bound.position,
+    }
+    with driver.cursor(name="cadre_archive_chunk") as cursor:
+        cursor.itersize = 10_000
+        cursor.execute(_CHUNK_EVENTS, params)
+        for stream_id, group in groupby(cursor, itemgetter(0)):
+            rows = list(group)
+            cases[stream_id] = _chunk_facts(rows)
+            if stream_id in counted:
+                events_counted += len(rows)
+    return binary_rows(_rows(cadres, links, cases)), events_counted
 
 
-def _chunk_task(job: _Job) -> tuple[_Rows, int]:
+def _chunk_task(job: _Job) -> tuple[bytes, int]:
     conn = worker_connection()
     try:
         return _chunk_rows(conn, job)
@@ -257,10 +315,6 @@ def _chunk_task(job: _Job) -> tuple[_Rows, int]:
 
 
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
-    conn.exec_driver_sql(
-        _BUILD_LINKS.format(links=f"{_LINKS}{suffix}"),
-        (sorted(_NAMING_TYPES), str(bound.tx_id), bound.position),
-    )
     jobs = _jobs(conn, suffix, bound)
     first = list(islice(jobs, 2))
     if len(first) > 1:
@@ -268,7 +322,7 @@ def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress)
     else:
         results = (_chunk_rows(conn, job) for job in first)
     for rows, events in results:
-        copy_rows(conn, f"{NAME}{suffix}", _ARCHIVE_COLUMNS, rows)
+        copy_binary(conn, f"{NAME}{suffix}", _ARCHIVE_COLUMNS, rows)
         progress(events)
 
 

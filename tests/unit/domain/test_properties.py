@@ -49,6 +49,7 @@ from domain.events import (
     event_from_json,
     event_from_json_text,
     occurred_at_from_json_text,
+    occurred_at_from_text,
 )
 from domain.schedule import planned_steps
 from domain.traffic_light import traffic_light
@@ -147,6 +148,12 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
             moment = occurred_at_from_json_text(event.event_type, event.schema_version, text)
             assert moment == event.occurred_at
             assert moment.utcoffset() == event.occurred_at.utcoffset()
+            # the field's text alone, as the database's data->>'occurred_at' gives it
+            stamp = data["occurred_at"]
+            alone = occurred_at_from_text(event.event_type, event.schema_version, stamp)
+            assert alone == moment
+            assert alone.utcoffset() == moment.utcoffset()
+            assert type(alone.tzinfo) is type(moment.tzinfo)
         events.extend(new)
     assert fold(events) == state
     records = [
