@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from operator import attrgetter
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -157,7 +156,22 @@ def _trusted(cls: type[_Model], **fields: object) -> _Model:
 _ZERO = Figure()  # frozen, so one instance serves every figure nothing counted for
 _LEVEL_FIGURES = tuple((str(level), f"level_{level}") for level in range(1, 5))
 _ACTION_FIGURES = tuple((a.value, f"action_{a.value}") for a in AccountabilityAction)
-_timeline_order = attrgetter("occurred_at", "event_id")
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _instant(moment: datetime) -> int:
+    """A moment as an integer that orders as the moments themselves do (microseconds
+    since 1970, in UTC for an aware moment): a timeline is sorted by (moment, event id)
+    with the key computed once per entry, not two datetimes compared per comparison."""
+    if moment.tzinfo is None:
+        return (moment - _EPOCH) // _MICROSECOND
+    return (moment - _EPOCH_UTC) // _MICROSECOND
+
+
+# A timeline entry with its sort key: (instant of occurred_at, event id, entry).
+_Timed = tuple[int, str, TimelineEntry]
 _SATISFACTION_TOTAL = "satisfaction_total"  # summed like a figure, shown only as the average
 
 
@@ -171,7 +185,7 @@ class _Count:
     year: int
     quarter: int
     event_ids: tuple[str, ...]
-    timeline: tuple[TimelineEntry, ...]
+    timeline: tuple[_Timed, ...]
     amount: int = 1
 
     def in_period(self, period: Period) -> bool:
@@ -223,23 +237,25 @@ class _CaseWalk:
 
     def __init__(self, records: Sequence[RecordedEvent], days: Sequence[date]) -> None:
         self.records, self.days = records, days
-        self.entries: dict[int, TimelineEntry] = {}
+        self.entries: dict[int, _Timed] = {}
         self.counts: list[_Count] = []
 
-    def entry(self, i: int) -> TimelineEntry:
+    def entry(self, i: int) -> _Timed:
         """The timeline entry of the ``i``-th event, one object for every count of it."""
-        entry = self.entries.get(i)
-        if entry is None:
+        timed = self.entries.get(i)
+        if timed is None:
             r = self.records[i]
+            moment = r.event.occurred_at
             # The fold's own values (read from the stored event): nothing to validate.
-            entry = self.entries[i] = _trusted(
+            entry = _trusted(
                 TimelineEntry,
                 event_id=r.event_id,
                 case_id=r.stream_id,
                 event_type=r.event.event_type,
-                occurred_at=r.event.occurred_at,
+                occurred_at=moment,
             )
-        return entry
+            timed = self.entries[i] = (_instant(moment), r.event_id, entry)
+        return timed
 
     def count(self, cadre: str, name: str, *indices: int, amount: int = 1) -> _Count:
         """A count of the events at ``indices``, in the period of the last of them."""
@@ -352,64 +368,76 @@ class _Tally:
         self.ids: dict[str, None] = {}  # in the order first counted
 
 
+def _figure(value: int, event_ids: tuple[str, ...]) -> Figure:
+    """``_trusted(Figure, ...)`` by hand: a build makes one per tally of every document."""
+    new = _new_figure(Figure)
+    _set(new, "__dict__", {"value": value, "event_ids": event_ids})
+    _set(new, "__pydantic_fields_set__", {"value", "event_ids"})
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
+_new_figure = Figure.__new__
+
+
 class _Period:
     """One cadre's figures for one period, summed from the counts in case order."""
 
     def __init__(self) -> None:
         self.tallies: dict[str, _Tally] = {}
-        self.timeline: dict[str, TimelineEntry] = {}
+        self.timeline: dict[str, _Timed] = {}
 
     def add(self, count: _Count) -> None:
         tally = self.tallies.get(count.name)
         if tally is None:
             tally = self.tallies[count.name] = _Tally()
         tally.value += count.amount
+        ids = tally.ids
         for event_id in count.event_ids:
-            tally.ids[event_id] = None
-        for entry in count.timeline:
-            self.timeline[entry.event_id] = entry
+            ids[event_id] = None
+        timeline = self.timeline
+        for timed in count.timeline:
+            timeline[timed[1]] = timed
 
     def archive(self, cadre_id: str, period: Period, as_of: datetime) -> CadreArchive:
         # The fold's own sums of the log's ids: built without validating them again.
         figures = {
-            name: _trusted(Figure, value=tally.value, event_ids=tuple(tally.ids))
-            for name, tally in self.tallies.items()
+            name: _figure(tally.value, tuple(tally.ids)) for name, tally in self.tallies.items()
         }
-        get = figures.get
-
-        def fig(name: str) -> Figure:
-            return get(name, _ZERO)
-
-        levels = {level: get(name, _ZERO) for level, name in _LEVEL_FIGURES}
+        fig = figures.get
+        levels = {level: fig(name, _ZERO) for level, name in _LEVEL_FIGURES}
         top = max((int(k) for k, f in levels.items() if f.value), default=0)
+        days_to_close = fig("days_to_close", _ZERO)
+        visits = fig("satisfaction_visits", _ZERO)
+        # Event ids are unique in a timeline, so the sort never compares two entries.
+        timeline = tuple(timed[2] for timed in sorted(self.timeline.values()))
         return _trusted(
             CadreArchive,
             cadre_id=cadre_id,
             period=period,
             as_of=as_of,
-            cases_assigned=fig("cases_assigned"),
-            cases_closed=fig("cases_closed"),
-            closed_on_time=fig("closed_on_time"),
-            closed_within_extension=fig("closed_within_extension"),
-            overdue_now=fig("overdue_now"),
-            highest_escalation_level=(
-                _trusted(Figure, value=top, event_ids=levels[str(top)].event_ids) if top else _ZERO
-            ),
+            cases_assigned=fig("cases_assigned", _ZERO),
+            cases_closed=fig("cases_closed", _ZERO),
+            closed_on_time=fig("closed_on_time", _ZERO),
+            closed_within_extension=fig("closed_within_extension", _ZERO),
+            overdue_now=fig("overdue_now", _ZERO),
+            highest_escalation_level=(_figure(top, levels[str(top)].event_ids) if top else _ZERO),
             escalations_by_level=levels,
-            extensions_requested=fig("extensions_requested"),
-            extensions_granted=fig("extensions_granted"),
-            closures_sent_back=fig("closures_sent_back"),
-            reopened_after_look_back=fig("reopened_after_look_back"),
-            days_to_close=fig("days_to_close"),
-            average_days_to_close=_average(fig("days_to_close").value, fig("closed_cycles").value),
-            satisfaction_visits=fig("satisfaction_visits"),
+            extensions_requested=fig("extensions_requested", _ZERO),
+            extensions_granted=fig("extensions_granted", _ZERO),
+            closures_sent_back=fig("closures_sent_back", _ZERO),
+            reopened_after_look_back=fig("reopened_after_look_back", _ZERO),
+            days_to_close=days_to_close,
+            average_days_to_close=_average(days_to_close.value, fig("closed_cycles", _ZERO).value),
+            satisfaction_visits=visits,
             average_satisfaction_percent=_average(
-                fig(_SATISFACTION_TOTAL).value, fig("satisfaction_visits").value
+                fig(_SATISFACTION_TOTAL, _ZERO).value, visits.value
             ),
-            accountability_actions=fig("accountability_actions"),
-            accountability_by_action={action: get(name, _ZERO) for action, name in _ACTION_FIGURES},
-            exemptions=fig("exemptions"),
-            timeline=tuple(sorted(self.timeline.values(), key=_timeline_order)),
+            accountability_actions=fig("accountability_actions", _ZERO),
+            accountability_by_action={action: fig(name, _ZERO) for action, name in _ACTION_FIGURES},
+            exemptions=fig("exemptions", _ZERO),
+            timeline=timeline,
         )
 
 
