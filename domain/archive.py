@@ -19,14 +19,16 @@ a cadre's archives are the sums of the facts of their cases (``archives_of``).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TypeVar
+from functools import cache
+from typing import NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.events import (
     AccountabilityRecorded,
@@ -58,6 +60,7 @@ __all__ = [
     "Period",
     "RecordedEvent",
     "TimelineEntry",
+    "archive_documents",
     "archives_of",
     "build_archive",
     "cadre_archive",
@@ -69,9 +72,10 @@ __all__ = [
 _Frozen = ConfigDict(frozen=True)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """An event as read back from the store: its id and its stream (the case)."""
+class RecordedEvent(NamedTuple):
+    """An event as read back from the store: its id and its stream (the case). A named
+    tuple, not a frozen dataclass: a fold reads one per event, and a frozen dataclass
+    takes several times as long to make."""
 
     event_id: str
     stream_id: str
@@ -153,6 +157,10 @@ def _trusted(cls: type[_Model], **fields: object) -> _Model:
     return new
 
 
+# What ``_trusted`` does, written out for the two models a build makes most of.
+_new_figure = Figure.__new__
+_new_entry = TimelineEntry.__new__
+_ENTRY_FIELDS = frozenset(TimelineEntry.model_fields)
 _ZERO = Figure()  # frozen, so one instance serves every figure nothing counted for
 _LEVEL_FIGURES = tuple((str(level), f"level_{level}") for level in range(1, 5))
 _ACTION_FIGURES = tuple((a.value, f"action_{a.value}") for a in AccountabilityAction)
@@ -170,13 +178,25 @@ def _instant(moment: datetime) -> int:
     return (moment - _EPOCH_UTC) // _MICROSECOND
 
 
-# A timeline entry with its sort key: (instant of occurred_at, event id, entry).
-_Timed = tuple[int, str, TimelineEntry]
+# A timeline entry with its sort key and its texts in an archive's JSON: (instant of
+# occurred_at, event id, entry, the entry's JSON, the event id's JSON). One per event
+# counted, shared by every period and figure that counts it, so each text is made once.
+_Timed = tuple[int, str, TimelineEntry, str, str]
+_json_string = TypeAdapter(str).dump_json
+_PLAIN = re.compile(r"[\w .:+/-]*", re.ASCII)  # characters JSON writes as they are
+
+
+def _quoted(text: str) -> str:
+    """``text`` as pydantic writes a string in JSON."""
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"'
+    return _json_string(text).decode()
+
+
 _SATISFACTION_TOTAL = "satisfaction_total"  # summed like a figure, shown only as the average
 
 
-@dataclass(frozen=True, slots=True)
-class _Count:
+class _Count(NamedTuple):
     """``amount`` into the figure ``name`` of ``cadre_id``, in the periods holding the
     business date (``year``, ``quarter``) of the event counted."""
 
@@ -184,8 +204,7 @@ class _Count:
     name: str
     year: int
     quarter: int
-    event_ids: tuple[str, ...]
-    timeline: tuple[_Timed, ...]
+    timeline: tuple[_Timed, ...]  # the events counted (their ids: ``_Timed[1]``)
     amount: int = 1
 
     def in_period(self, period: Period) -> bool:
@@ -201,8 +220,7 @@ class _Open:
     count: _Count
 
 
-@dataclass(frozen=True, slots=True)
-class CaseFacts:
+class CaseFacts(NamedTuple):
     """What one case's events give the archive, whoever the cadre, whatever the period
     and ``as_of`` (at or after ``last_at``): each case is folded once, and a cadre's
     archives are summed from the facts of the cases that name them."""
@@ -235,8 +253,13 @@ _COUNTED = frozenset(
 class _CaseWalk:
     """The counts of one case, folded once through ``evolve``."""
 
-    def __init__(self, records: Sequence[RecordedEvent], days: Sequence[date]) -> None:
-        self.records, self.days = records, days
+    def __init__(
+        self,
+        records: Sequence[RecordedEvent],
+        days: Sequence[date],
+        periods: Sequence[tuple[int, int]],
+    ) -> None:
+        self.records, self.days, self.periods = records, days, periods
         self.entries: dict[int, _Timed] = {}
         self.counts: list[_Count] = []
 
@@ -247,28 +270,32 @@ class _CaseWalk:
             r = self.records[i]
             moment = r.event.occurred_at
             # The fold's own values (read from the stored event): nothing to validate.
-            entry = _trusted(
-                TimelineEntry,
-                event_id=r.event_id,
-                case_id=r.stream_id,
-                event_type=r.event.event_type,
-                occurred_at=moment,
+            entry = _new_entry(TimelineEntry)
+            _set(
+                entry,
+                "__dict__",
+                {
+                    "event_id": r.event_id,
+                    "case_id": r.stream_id,
+                    "event_type": r.event.event_type,
+                    "occurred_at": moment,
+                },
             )
-            timed = self.entries[i] = (_instant(moment), r.event_id, entry)
+            _set(entry, "__pydantic_fields_set__", {*_ENTRY_FIELDS})
+            _set(entry, "__pydantic_extra__", None)
+            _set(entry, "__pydantic_private__", None)
+            text = _entry_json(entry).decode()
+            timed = (_instant(moment), r.event_id, entry, text, _quoted(r.event_id))
+            self.entries[i] = timed
         return timed
 
     def count(self, cadre: str, name: str, *indices: int, amount: int = 1) -> _Count:
         """A count of the events at ``indices``, in the period of the last of them."""
-        day = self.days[indices[-1]]
-        return _Count(
-            cadre,
-            name,
-            day.year,
-            (day.month - 1) // 3 + 1,
-            tuple(self.records[i].event_id for i in indices),
-            tuple(self.entry(i) for i in indices),
-            amount,
-        )
+        year, quarter = self.periods[indices[-1]]
+        if len(indices) == 1:  # most counts: one event
+            return _Count(cadre, name, year, quarter, (self.entry(indices[0]),), amount)
+        entries = tuple(self.entry(i) for i in indices)
+        return _Count(cadre, name, year, quarter, entries, amount)
 
     def add(self, cadre: str, name: str, *indices: int, amount: int = 1) -> None:
         self.counts.append(self.count(cadre, name, *indices, amount=amount))
@@ -302,8 +329,8 @@ class _CaseWalk:
             self.add(cadre, "reopened_after_look_back", i)
         elif isinstance(event, SatisfactionRecorded):
             visit = self.count(cadre, "satisfaction_visits", i)
-            score = _Count(cadre, _SATISFACTION_TOTAL, visit.year, visit.quarter, (), ())
-            self.counts += (visit, replace(score, amount=event.score_percent))
+            score = _Count(cadre, _SATISFACTION_TOTAL, visit.year, visit.quarter, ())
+            self.counts += (visit, score._replace(amount=event.score_percent))
         elif isinstance(event, AccountabilityRecorded):
             self.add(event.cadre_id, "accountability_actions", i)
             self.add(event.cadre_id, f"action_{event.action.value}", i)
@@ -320,9 +347,9 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
         return withdrawn_case_facts(moments, policy)
     today = policy.today
     days = [today(moment) for moment in moments]
-    quarters = frozenset({(d.year, (d.month - 1) // 3 + 1) for d in days})
+    periods = [(d.year, (d.month - 1) // 3 + 1) for d in days]
     last_at = max(moments)
-    walk = _CaseWalk(records, days)
+    walk = _CaseWalk(records, days, periods)
     state: CaseState | None = None
     start: int | None = None  # CaseOpened or the last CaseReopened
     deadline_source: tuple[int, ...] = ()  # what set the deadline in force
@@ -343,7 +370,7 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
     if state is not None and state.status is CaseStatus.OPEN and state.deadline is not None:
         count = walk.count(state.cadre_id, "overdue_now", *deadline_source)
         open_case = _Open(state.deadline, count)
-    return CaseFacts(last_at, quarters, tuple(walk.counts), open_case)
+    return CaseFacts(last_at, frozenset(periods), tuple(walk.counts), open_case)
 
 
 def withdrawn_case_facts(moments: Sequence[datetime], policy: Policy = DEFAULT_POLICY) -> CaseFacts:
@@ -360,16 +387,8 @@ def withdrawn_case_facts(moments: Sequence[datetime], policy: Policy = DEFAULT_P
     return CaseFacts(max(moments), quarters)
 
 
-class _Tally:
-    __slots__ = ("ids", "value")
-
-    def __init__(self) -> None:
-        self.value = 0
-        self.ids: dict[str, None] = {}  # in the order first counted
-
-
 def _figure(value: int, event_ids: tuple[str, ...]) -> Figure:
-    """``_trusted(Figure, ...)`` by hand: a build makes one per tally of every document."""
+    """``_trusted(Figure, ...)`` by hand: an archive has a figure for each of its tallies."""
     new = _new_figure(Figure)
     _set(new, "__dict__", {"value": value, "event_ids": event_ids})
     _set(new, "__pydantic_fields_set__", {"value", "event_ids"})
@@ -378,7 +397,71 @@ def _figure(value: int, event_ids: tuple[str, ...]) -> Figure:
     return new
 
 
-_new_figure = Figure.__new__
+class _Tally:
+    __slots__ = ("ids", "value")
+
+    def __init__(self) -> None:
+        self.value = 0
+        # event id -> its JSON text, in the order first counted
+        self.ids: dict[str, str] = {}
+
+
+# Where each field of an archive comes from, in the model's order: a figure shown as it
+# is summed (the tally's name), or one of the values below, derived from the tallies by
+# ``_Period``. ``archive`` builds the model from this, ``document`` writes its JSON.
+_CADRE, _PERIOD, _AS_OF, _TOP, _LEVELS, _ACTIONS, _TIMELINE = range(7)
+_AVERAGE_DAYS = ("days_to_close", "closed_cycles")  # an average: (total, count) tallies
+_AVERAGE_SATISFACTION = (_SATISFACTION_TOTAL, "satisfaction_visits")
+_Source = str | int | tuple[str, str]
+_LAYOUT: tuple[tuple[str, _Source], ...] = (
+    ("cadre_id", _CADRE),
+    ("period", _PERIOD),
+    ("as_of", _AS_OF),
+    ("cases_assigned", "cases_assigned"),
+    ("cases_closed", "cases_closed"),
+    ("closed_on_time", "closed_on_time"),
+    ("closed_within_extension", "closed_within_extension"),
+    ("overdue_now", "overdue_now"),
+    ("highest_escalation_level", _TOP),
+    ("escalations_by_level", _LEVELS),
+    ("extensions_requested", "extensions_requested"),
+    ("extensions_granted", "extensions_granted"),
+    ("closures_sent_back", "closures_sent_back"),
+    ("reopened_after_look_back", "reopened_after_look_back"),
+    ("days_to_close", "days_to_close"),
+    ("average_days_to_close", _AVERAGE_DAYS),
+    ("satisfaction_visits", "satisfaction_visits"),
+    ("average_satisfaction_percent", _AVERAGE_SATISFACTION),
+    ("accountability_actions", "accountability_actions"),
+    ("accountability_by_action", _ACTIONS),
+    ("exemptions", "exemptions"),
+    ("timeline", _TIMELINE),
+)
+if tuple(field for field, _ in _LAYOUT) != tuple(CadreArchive.model_fields):
+    raise AssertionError("_LAYOUT must list CadreArchive's fields in order")
+# ``_LAYOUT`` for ``document``: (the field's key in the JSON with the separator before
+# it, what the field is: _FIGURE or _AVERAGE with the tallies, or the source above).
+_FIGURE, _AVERAGE = -1, -2
+
+
+def _step(n: int, field: str, source: _Source) -> tuple[str, int, str, tuple[str, str]]:
+    key = ("{" if n == 0 else ",") + f'"{field}":'
+    if isinstance(source, str):
+        return key, _FIGURE, source, ("", "")
+    if isinstance(source, tuple):
+        return key, _AVERAGE, "", source
+    return key, source, "", ("", "")
+
+
+_WRITE = tuple(_step(n, field, source) for n, (field, source) in enumerate(_LAYOUT))
+_ZERO_JSON = _ZERO.model_dump_json()
+_entry_json = TimelineEntry.__pydantic_serializer__.to_json
+_moment_json = TypeAdapter(datetime).dump_json
+
+
+@cache
+def _period_json(period: Period) -> str:
+    return period.model_dump_json()
 
 
 class _Period:
@@ -393,12 +476,22 @@ class _Period:
         if tally is None:
             tally = self.tallies[count.name] = _Tally()
         tally.value += count.amount
-        ids = tally.ids
-        for event_id in count.event_ids:
-            ids[event_id] = None
-        timeline = self.timeline
+        ids, timeline = tally.ids, self.timeline
         for timed in count.timeline:
+            ids[timed[1]] = timed[4]
             timeline[timed[1]] = timed
+
+    def value(self, name: str) -> int:
+        tally = self.tallies.get(name)
+        return 0 if tally is None else tally.value
+
+    def top_level(self) -> int:
+        """The highest escalation level a counted escalation reached (0: none)."""
+        return max((int(level) for level, name in _LEVEL_FIGURES if self.value(name)), default=0)
+
+    def sorted_timeline(self) -> list[_Timed]:
+        # Event ids are unique in a timeline, so the sort never compares two entries.
+        return sorted(self.timeline.values())
 
     def archive(self, cadre_id: str, period: Period, as_of: datetime) -> CadreArchive:
         # The fold's own sums of the log's ids: built without validating them again.
@@ -406,39 +499,78 @@ class _Period:
             name: _figure(tally.value, tuple(tally.ids)) for name, tally in self.tallies.items()
         }
         fig = figures.get
-        levels = {level: fig(name, _ZERO) for level, name in _LEVEL_FIGURES}
-        top = max((int(k) for k, f in levels.items() if f.value), default=0)
-        days_to_close = fig("days_to_close", _ZERO)
-        visits = fig("satisfaction_visits", _ZERO)
-        # Event ids are unique in a timeline, so the sort never compares two entries.
-        timeline = tuple(timed[2] for timed in sorted(self.timeline.values()))
-        return _trusted(
-            CadreArchive,
-            cadre_id=cadre_id,
-            period=period,
-            as_of=as_of,
-            cases_assigned=fig("cases_assigned", _ZERO),
-            cases_closed=fig("cases_closed", _ZERO),
-            closed_on_time=fig("closed_on_time", _ZERO),
-            closed_within_extension=fig("closed_within_extension", _ZERO),
-            overdue_now=fig("overdue_now", _ZERO),
-            highest_escalation_level=(_figure(top, levels[str(top)].event_ids) if top else _ZERO),
-            escalations_by_level=levels,
-            extensions_requested=fig("extensions_requested", _ZERO),
-            extensions_granted=fig("extensions_granted", _ZERO),
-            closures_sent_back=fig("closures_sent_back", _ZERO),
-            reopened_after_look_back=fig("reopened_after_look_back", _ZERO),
-            days_to_close=days_to_close,
-            average_days_to_close=_average(days_to_close.value, fig("closed_cycles", _ZERO).value),
-            satisfaction_visits=visits,
-            average_satisfaction_percent=_average(
-                fig(_SATISFACTION_TOTAL, _ZERO).value, visits.value
-            ),
-            accountability_actions=fig("accountability_actions", _ZERO),
-            accountability_by_action={action: fig(name, _ZERO) for action, name in _ACTION_FIGURES},
-            exemptions=fig("exemptions", _ZERO),
-            timeline=timeline,
-        )
+        fields: dict[str, object] = {}
+        for field, source in _LAYOUT:
+            if isinstance(source, str):
+                fields[field] = fig(source, _ZERO)
+            elif isinstance(source, tuple):
+                fields[field] = _average(self.value(source[0]), self.value(source[1]))
+            elif source == _CADRE:
+                fields[field] = cadre_id
+            elif source == _PERIOD:
+                fields[field] = period
+            elif source == _AS_OF:
+                fields[field] = as_of
+            elif source == _TOP:
+                top = self.top_level()
+                level = fig(f"level_{top}", _ZERO)
+                fields[field] = _figure(top, level.event_ids) if top else _ZERO
+            elif source == _LEVELS:
+                fields[field] = {level: fig(name, _ZERO) for level, name in _LEVEL_FIGURES}
+            elif source == _ACTIONS:
+                fields[field] = {action: fig(name, _ZERO) for action, name in _ACTION_FIGURES}
+            else:
+                fields[field] = tuple(timed[2] for timed in self.sorted_timeline())
+        return _trusted(CadreArchive, **fields)
+
+    def figure_json(self, name: str, value: int | None = None) -> str:
+        """The JSON of the figure of tally ``name`` (``value``: another value, same ids)."""
+        tally = self.tallies.get(name)
+        if tally is None:
+            return _ZERO_JSON
+        shown = tally.value if value is None else value
+        return f'{{"value":{shown},"event_ids":[{",".join(tally.ids.values())}]}}'
+
+    def document(self, cadre_json: str, period: Period, as_of_json: str) -> str:
+        """``self.archive(...).model_dump_json()`` written from the same tallies and
+        derived values, with each timeline entry's and event id's text made once
+        (``cadre_json``, ``as_of_json``: the cadre's id and ``as_of`` in JSON)."""
+        parts: list[str] = []
+        add = parts.append
+        figure = self.figure_json
+        for key, kind, name, (total, count) in _WRITE:
+            add(key)
+            if kind == _FIGURE:
+                add(figure(name))
+            elif kind == _AVERAGE:
+                average = _average(self.value(total), self.value(count))
+                add("null" if average is None else _quoted(average))
+            elif kind == _CADRE:
+                add(cadre_json)
+            elif kind == _PERIOD:
+                add(_period_json(period))
+            elif kind == _AS_OF:
+                add(as_of_json)
+            elif kind == _TOP:
+                top = self.top_level()
+                add(figure(f"level_{top}", top) if top else _ZERO_JSON)
+            elif kind == _LEVELS:
+                add(_map_json(_LEVEL_KEYS, figure))
+            elif kind == _ACTIONS:
+                add(_map_json(_ACTION_KEYS, figure))
+            else:
+                add("[" + ",".join(timed[3] for timed in self.sorted_timeline()) + "]")
+        add("}")
+        return "".join(parts)
+
+
+# (a map's key in JSON with its colon, the tally of its figure)
+_LEVEL_KEYS = tuple((f"{_quoted(level)}:", name) for level, name in _LEVEL_FIGURES)
+_ACTION_KEYS = tuple((f"{_quoted(action)}:", name) for action, name in _ACTION_FIGURES)
+
+
+def _map_json(keys: tuple[tuple[str, str], ...], figure: Callable[[str], str]) -> str:
+    return "{" + ",".join(key + figure(name) for key, name in keys) + "}"
 
 
 def _average(total: int, count: int) -> str | None:
@@ -457,6 +589,33 @@ def archives_of(
     """One cadre's archive for each of ``periods``, from the facts of the cases that
     name the cadre, in stream id order; ``as_of`` must not be before any of their
     events (fold only the events up to ``as_of``: ``cadre_archives``)."""
+    sums = _sums(cadre_id, cases, periods, as_of, policy)
+    return tuple(
+        s.archive(cadre_id, period, as_of) for s, period in zip(sums, periods, strict=True)
+    )
+
+
+def archive_documents(
+    cadre_id: str,
+    cases: Iterable[CaseFacts],
+    periods: Sequence[Period],
+    as_of: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> list[str]:
+    """``[a.model_dump_json() for a in archives_of(...)]``, written without building the
+    archives (what a projection stores; a build writes hundreds of thousands)."""
+    sums = _sums(cadre_id, cases, periods, as_of, policy)
+    cadre_json, as_of_json = _quoted(cadre_id), _moment_json(as_of).decode()
+    return [s.document(cadre_json, p, as_of_json) for s, p in zip(sums, periods, strict=True)]
+
+
+def _sums(
+    cadre_id: str,
+    cases: Iterable[CaseFacts],
+    periods: Sequence[Period],
+    as_of: datetime,
+    policy: Policy,
+) -> list[_Period]:
     sums = [_Period() for _ in periods]
     by_key: defaultdict[tuple[int, int | None], list[_Period]] = defaultdict(list)
     for period, s in zip(periods, sums, strict=True):
@@ -475,9 +634,7 @@ def archives_of(
         if opened is not None and opened.count.cadre_id == cadre_id and today > opened.deadline:
             for s in sums:
                 s.add(opened.count)
-    return tuple(
-        s.archive(cadre_id, period, as_of) for s, period in zip(sums, periods, strict=True)
-    )
+    return sums
 
 
 def _live(records: Iterable[RecordedEvent], as_of: datetime) -> list[RecordedEvent]:

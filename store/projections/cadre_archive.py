@@ -8,8 +8,10 @@ exemption subject; ``cadre_archive_links``) at or before the checkpoint:
   is judged as the log knows it (the workflow appends ``CaseOverdue`` the day
   a deadline passes, which moves ``as_of`` past it);
 - one row per year and per quarter in which any of those events happened;
-- the document is ``domain.archive.archives_of(...)`` serialised by
-  pydantic, stored as text, so a rebuild gives the same bytes.
+- the document is the JSON of ``domain.archive.archives_of(...)`` as pydantic
+  serialises it, stored as text, so a rebuild gives the same bytes; it is
+  written by ``domain.archive.archive_documents``, which gives that text from
+  the same sums without building the models.
 
 Each stream read is folded once, into its ``CaseFacts`` (``case_facts``), and
 each cadre's rows are summed from the facts of the cadre's streams.
@@ -38,7 +40,7 @@ from domain.archive import (
     CadreArchive,
     CaseFacts,
     Period,
-    archives_of,
+    archive_documents,
     case_facts,
     withdrawn_case_facts,
 )
@@ -116,8 +118,9 @@ def archive_rows(cadre_id: str, cases: Sequence[CaseFacts]) -> list[tuple[str, s
     if not cases:
         return []
     as_of = max(c.last_at for c in cases if c.last_at is not None)
-    archives = archives_of(cadre_id, cases, _periods(cases), as_of, DEFAULT_POLICY)
-    return [(cadre_id, a.period.label, as_of, a.model_dump_json()) for a in archives]
+    periods = _periods(cases)
+    documents = archive_documents(cadre_id, cases, periods, as_of, DEFAULT_POLICY)
+    return [(cadre_id, p.label, as_of, d) for p, d in zip(periods, documents, strict=True)]
 
 
 def _rows(

@@ -8,9 +8,8 @@ reached has committed (``store.reading``), so these reads are stable.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from sqlalchemy import Connection
@@ -35,8 +34,7 @@ __all__ = [
 Span = tuple[str | None, str | None]
 
 
-@dataclass(frozen=True, slots=True)
-class StreamEvent:
+class StreamEvent(NamedTuple):  # not a frozen dataclass: a build makes one per event
     stream_id: str
     version: int
     event_id: str

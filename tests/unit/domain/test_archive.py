@@ -5,7 +5,15 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from domain.archive import CadreArchive, Period, RecordedEvent, build_archive
+from domain.archive import (
+    CadreArchive,
+    Period,
+    RecordedEvent,
+    archive_documents,
+    archives_of,
+    build_archive,
+    case_facts,
+)
 from domain.commands import (
     ApplyTolerance,
     AssignResponsibility,
@@ -161,3 +169,17 @@ def test_a_rebuild_gives_the_same_archive_to_the_byte_whatever_the_interleaving(
             queue = rng.choice([q for q in queues if q])
             mixed.append(queue.pop(0))
         assert [x.model_dump_json() for x in build_archive(mixed, YEAR, AS_OF)] == expected
+
+
+def test_the_documents_a_projection_stores_are_the_archives_json_even_for_odd_ids() -> None:
+    odd = 'A"\\\n\t中\u2028\x7f'  # quotes, escapes, control and non-ASCII characters
+    history = _closed_on(opened(finding_id="A", cadre_id=f"cadre-{odd}"), date(2025, 4, 1))
+    history.do(RecordSatisfaction(actor=SUPERVISOR, score_percent=87), at(2025, 5, 6))
+    facts = case_facts(_records(odd, history))
+    periods = [YEAR, Period(year=2025, quarter=1), Period(year=2025, quarter=2)]
+    for cadre in (f"cadre-{odd}", "cadre-1"):
+        documents = archive_documents(cadre, [facts], periods, AS_OF)
+        assert documents == [
+            a.model_dump_json() for a in archives_of(cadre, [facts], periods, AS_OF)
+        ]
+    assert '"value":1' in archive_documents(f"cadre-{odd}", [facts], periods, AS_OF)[0]

@@ -12,6 +12,8 @@ from domain.archive import (
     CadreArchive,
     Period,
     RecordedEvent,
+    archive_documents,
+    archives_of,
     build_archive,
     case_facts,
     withdrawn_case_facts,
@@ -170,6 +172,18 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
         again = CadreArchive.model_validate_json(archive.model_dump_json())
         assert again == archive
         assert again.model_dump_json() == archive.model_dump_json()
+    # the documents a projection stores, written without building the archives, are the
+    # archives' JSON to the byte, for every cadre the case names and each of its periods
+    periods = sorted(
+        {p for y, q in facts.quarters for p in (Period(year=y), Period(year=y, quarter=q))},
+        key=lambda p: (p.year, p.quarter or 0),
+    )
+    cadres = {c.cadre_id for c in facts.counts} | {
+        e.cadre_id for e in events if hasattr(e, "cadre_id")
+    }
+    for cadre in sorted(cadres):
+        documents = archive_documents(cadre, [facts], periods, now)
+        assert documents == [a.model_dump_json() for a in archives_of(cadre, [facts], periods, now)]
     assert all(r.code and r.message_zh and r.message_en for r in refusals)
     assert state is not None
     assert state.version == len(events)
