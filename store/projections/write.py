@@ -38,6 +38,7 @@ _NULL = struct.pack("!i", -1)
 _TIMESTAMP = struct.Struct("!iq")
 _LENGTH = struct.Struct("!i")
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_NOTHING = object()
 
 
 def _field(value: Any) -> bytes:
@@ -60,9 +61,20 @@ def binary_rows(rows: Iterable[Sequence[str | datetime | None]]) -> bytes:
     """The rows in COPY's binary format, without its header and trailer (``copy_binary``
     adds them); columns of type text or timestamptz only."""
     parts: list[bytes] = []
+    add = parts.append
+    last: Any = _NOTHING  # the last other value and its form: rows often share one
+    form = b""
     for row in rows:
-        parts.append(struct.pack("!h", len(row)))
-        parts.extend(_field(value) for value in row)
+        add(len(row).to_bytes(2, "big"))
+        for value in row:
+            if type(value) is str:  # most values, so handled here
+                data = value.encode()
+                add(len(data).to_bytes(4, "big"))
+                add(data)
+            else:
+                if value is not last:
+                    last, form = value, _field(value)
+                add(form)
     return b"".join(parts)
 
 
