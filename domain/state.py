@@ -6,8 +6,9 @@ them to (the rules live in ``decide``), so any log ``decide`` wrote folds back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -163,114 +164,156 @@ def _with_milestone(state: CaseState, milestone_id: str, **changes: bool) -> dic
     }
 
 
-def _changes(state: CaseState, event: Event) -> dict[str, object]:
-    match event:
-        case CaseOpened():
-            return {
-                "status": CaseStatus.OPEN,
-                "unit_id": event.unit_id,
-                "cadre_id": event.cadre_id,
-                "kind": event.kind,
-                "target": event.target,
-                "opened_at": event.occurred_at,
-                "original_deadline": event.deadline,
-                "deadline_working_days": event.deadline_working_days,
-                "deadline_counted_from": event.deadline_counted_from,
-                "deadline_provisional": event.deadline_provisional,
-                "milestones": tuple(
-                    MilestoneState(milestone_id=m.milestone_id, title=m.title, due=m.due)
-                    for m in event.milestones
-                ),
-                **_new_deadline(event.deadline),
-            }
-        case DuplicateFindingMerged():
-            ref = FindingRef(finding_id=event.finding_id, source=event.source, title=event.title)
-            return {"findings": (*state.findings, ref)}
-        case ResponsibilityAssigned():
-            return {"cadre_id": event.cadre_id}
-        case ResponsibilityTransferred():
-            return {"unit_id": event.unit_id, "cadre_id": event.cadre_id}
-        case DeadlineSet():
-            # A recount that only confirms the date keeps the reminders already sent.
-            moved = {"deadline": event.deadline} if event.deadline == state.deadline else {}
-            return {
-                "original_deadline": event.deadline,
-                "deadline_working_days": event.deadline_working_days,
-                "deadline_counted_from": event.deadline_counted_from,
-                "deadline_provisional": event.deadline_provisional,
-                **(moved or _new_deadline(event.deadline)),
-            }
-        case DeadlineExtended():
-            # A date granted by a person is not recounted: it is no longer provisional.
-            return {
-                "deadline_working_days": None,
-                "deadline_counted_from": None,
-                "deadline_provisional": False,
-                **_new_deadline(event.deadline),
-            }
-        case TargetSet():
-            return {"target": event.target}
-        case PlanSubmitted():
-            return {"plan_submitted": True}
-        case MilestoneDue():
-            return _with_milestone(state, event.milestone_id, due_marked=True)
-        case MilestoneReported():
-            return _with_milestone(state, event.milestone_id, reported=True)
-        case ReminderSent():
-            return {"reminders_sent": (*state.reminders_sent, event.working_days_before)}
-        case WarningRaised():
-            if event.reason is WarningReason.BEHIND_MILESTONE and event.milestone_id:
-                return _with_milestone(state, event.milestone_id, warned=True)
-            return {"warned": True}
-        case CaseOverdue():
-            return {"overdue": True}
-        case CaseEscalated():
-            return {
-                "escalation_level": int(event.level),
-                "highest_escalation_level": max(state.highest_escalation_level, int(event.level)),
-            }
-        case ExtensionRequested():
-            pending = PendingExtension(
-                request_number=event.request_number, proposed_deadline=event.proposed_deadline
-            )
-            return {"pending_extension": pending, "extensions_requested": event.request_number}
-        case ExtensionGranted():
-            return {"pending_extension": None, "extensions_granted": state.extensions_granted + 1}
-        case ExtensionDenied():
-            return {"pending_extension": None}
-        case ClosureRequested():
-            return {"status": CaseStatus.CLOSURE_PENDING}
-        case ClosureRejected():
-            return {"status": CaseStatus.OPEN, "closure_rejections": state.closure_rejections + 1}
-        case ClosureVerified() | ProgressReported() | SatisfactionRecorded():
-            return {}
-        case CaseClosed():
-            return {"status": CaseStatus.CLOSED, "closed_at": event.occurred_at}
-        case CaseReopened():
-            return {
-                "status": CaseStatus.OPEN,
-                "closed_at": None,
-                "reopen_count": state.reopen_count + 1,
-                "original_deadline": event.deadline,
-                "deadline_working_days": event.deadline_working_days,
-                "deadline_counted_from": event.deadline_counted_from,
-                "deadline_provisional": event.deadline_provisional,
-                "pending_extension": None,
-                **_new_deadline(event.deadline),
-            }
-        case CaseWithdrawn():
-            return {
-                "status": CaseStatus.WITHDRAWN,
-                "withdrawn_at": event.occurred_at,
-                "pending_extension": None,
-            }
-        case AccountabilityRecorded():
-            return {"accountability_count": state.accountability_count + 1}
-        case ToleranceApplied():
-            return {"tolerance_count": state.tolerance_count + 1}
-    raise InvalidState(
-        "unknown_event", f"未知事件：{event.event_type}", f"unknown event {event.event_type}"
+def _opened(state: CaseState, event: CaseOpened) -> dict[str, object]:
+    return {
+        "status": CaseStatus.OPEN,
+        "unit_id": event.unit_id,
+        "cadre_id": event.cadre_id,
+        "kind": event.kind,
+        "target": event.target,
+        "opened_at": event.occurred_at,
+        "original_deadline": event.deadline,
+        "deadline_working_days": event.deadline_working_days,
+        "deadline_counted_from": event.deadline_counted_from,
+        "deadline_provisional": event.deadline_provisional,
+        "milestones": tuple(
+            MilestoneState(milestone_id=m.milestone_id, title=m.title, due=m.due)
+            for m in event.milestones
+        ),
+        **_new_deadline(event.deadline),
+    }
+
+
+def _merged(state: CaseState, event: DuplicateFindingMerged) -> dict[str, object]:
+    ref = FindingRef(finding_id=event.finding_id, source=event.source, title=event.title)
+    return {"findings": (*state.findings, ref)}
+
+
+def _deadline_set(state: CaseState, event: DeadlineSet) -> dict[str, object]:
+    # A recount that only confirms the date keeps the reminders already sent.
+    moved = {"deadline": event.deadline} if event.deadline == state.deadline else {}
+    return {
+        "original_deadline": event.deadline,
+        "deadline_working_days": event.deadline_working_days,
+        "deadline_counted_from": event.deadline_counted_from,
+        "deadline_provisional": event.deadline_provisional,
+        **(moved or _new_deadline(event.deadline)),
+    }
+
+
+def _deadline_extended(state: CaseState, event: DeadlineExtended) -> dict[str, object]:
+    # A date granted by a person is not recounted: it is no longer provisional.
+    return {
+        "deadline_working_days": None,
+        "deadline_counted_from": None,
+        "deadline_provisional": False,
+        **_new_deadline(event.deadline),
+    }
+
+
+def _warning(state: CaseState, event: WarningRaised) -> dict[str, object]:
+    if event.reason is WarningReason.BEHIND_MILESTONE and event.milestone_id:
+        return _with_milestone(state, event.milestone_id, warned=True)
+    return {"warned": True}
+
+
+def _escalated(state: CaseState, event: CaseEscalated) -> dict[str, object]:
+    return {
+        "escalation_level": int(event.level),
+        "highest_escalation_level": max(state.highest_escalation_level, int(event.level)),
+    }
+
+
+def _extension_requested(state: CaseState, event: ExtensionRequested) -> dict[str, object]:
+    pending = PendingExtension(
+        request_number=event.request_number, proposed_deadline=event.proposed_deadline
     )
+    return {"pending_extension": pending, "extensions_requested": event.request_number}
+
+
+def _reopened(state: CaseState, event: CaseReopened) -> dict[str, object]:
+    return {
+        "status": CaseStatus.OPEN,
+        "closed_at": None,
+        "reopen_count": state.reopen_count + 1,
+        "original_deadline": event.deadline,
+        "deadline_working_days": event.deadline_working_days,
+        "deadline_counted_from": event.deadline_counted_from,
+        "deadline_provisional": event.deadline_provisional,
+        "pending_extension": None,
+        **_new_deadline(event.deadline),
+    }
+
+
+def _withdrawn(state: CaseState, event: CaseWithdrawn) -> dict[str, object]:
+    return {
+        "status": CaseStatus.WITHDRAWN,
+        "withdrawn_at": event.occurred_at,
+        "pending_extension": None,
+    }
+
+
+def _nothing(state: CaseState, event: Event) -> dict[str, object]:
+    return {}
+
+
+# What each event changes, by its class: one lookup per event rather than trying the
+# classes in turn (a fold runs this for every event of the log).
+_CHANGES: dict[type[Event], Callable[[CaseState, Any], dict[str, object]]] = {
+    CaseOpened: _opened,
+    DuplicateFindingMerged: _merged,
+    ResponsibilityAssigned: lambda state, event: {"cadre_id": event.cadre_id},
+    ResponsibilityTransferred: lambda state, event: {
+        "unit_id": event.unit_id,
+        "cadre_id": event.cadre_id,
+    },
+    DeadlineSet: _deadline_set,
+    DeadlineExtended: _deadline_extended,
+    TargetSet: lambda state, event: {"target": event.target},
+    PlanSubmitted: lambda state, event: {"plan_submitted": True},
+    MilestoneDue: lambda state, event: _with_milestone(state, event.milestone_id, due_marked=True),
+    MilestoneReported: lambda state, event: _with_milestone(
+        state, event.milestone_id, reported=True
+    ),
+    ReminderSent: lambda state, event: {
+        "reminders_sent": (*state.reminders_sent, event.working_days_before)
+    },
+    WarningRaised: _warning,
+    CaseOverdue: lambda state, event: {"overdue": True},
+    CaseEscalated: _escalated,
+    ExtensionRequested: _extension_requested,
+    ExtensionGranted: lambda state, event: {
+        "pending_extension": None,
+        "extensions_granted": state.extensions_granted + 1,
+    },
+    ExtensionDenied: lambda state, event: {"pending_extension": None},
+    ClosureRequested: lambda state, event: {"status": CaseStatus.CLOSURE_PENDING},
+    ClosureRejected: lambda state, event: {
+        "status": CaseStatus.OPEN,
+        "closure_rejections": state.closure_rejections + 1,
+    },
+    ClosureVerified: _nothing,
+    ProgressReported: _nothing,
+    SatisfactionRecorded: _nothing,
+    CaseClosed: lambda state, event: {"status": CaseStatus.CLOSED, "closed_at": event.occurred_at},
+    CaseReopened: _reopened,
+    CaseWithdrawn: _withdrawn,
+    AccountabilityRecorded: lambda state, event: {
+        "accountability_count": state.accountability_count + 1
+    },
+    ToleranceApplied: lambda state, event: {"tolerance_count": state.tolerance_count + 1},
+}
+
+
+def _changes(state: CaseState, event: Event) -> dict[str, object]:
+    change = _CHANGES.get(type(event))
+    if change is None:  # a subclass of an event class, or not a case event
+        change = next((f for cls, f in _CHANGES.items() if isinstance(event, cls)), None)
+    if change is None:
+        raise InvalidState(
+            "unknown_event", f"未知事件：{event.event_type}", f"unknown event {event.event_type}"
+        )
+    return change(state, event)
 
 
 def evolve(state: CaseState | None, event: Event) -> CaseState:
@@ -279,19 +322,7 @@ def evolve(state: CaseState | None, event: Event) -> CaseState:
             raise InvalidState(
                 "finding_already_recorded", "该问题已登记", "the finding is already recorded"
             )
-        return CaseState(
-            case_id=case_id_for(event.finding_id),
-            findings=(
-                FindingRef(finding_id=event.finding_id, source=event.source, title=event.title),
-            ),
-            status=CaseStatus.RECORDED,
-            title=event.title,
-            unit_id=event.unit_id,
-            cadre_id=event.cadre_id,
-            recorded_at=event.occurred_at,
-            version=1,
-            last_event_at=event.occurred_at,
-        )
+        return _first_state(event)
     if state is None:
         raise InvalidState(
             "no_finding", "尚无登记的问题", f"{event.event_type} before any finding was recorded"
@@ -311,7 +342,65 @@ def _updated(state: CaseState, changes: dict[str, object]) -> CaseState:
     ``model_copy``, the changed values are taken as given, not validated."""
     new = CaseState.__new__(CaseState)
     _set(new, "__dict__", {**state.__dict__, **changes})
-    _set(new, "__pydantic_fields_set__", state.__pydantic_fields_set__ | changes.keys())
+    fields_set = state.__pydantic_fields_set__
+    if not changes.keys() <= fields_set:
+        fields_set = fields_set | changes.keys()
+    # A frozen model's fields set is never changed in place, so states may share one.
+    _set(new, "__pydantic_fields_set__", fields_set)
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_private__", None)
+    return new
+
+
+# A new case's state: every field at its default, in the model's order; the fields a
+# finding sets are filled in by ``_first_state``.
+_DEFAULTS = {
+    name: None if field.is_required() else field.get_default(call_default_factory=True)
+    for name, field in CaseState.model_fields.items()
+}
+_FIRST_FIELDS = frozenset(
+    {
+        "case_id",
+        "findings",
+        "status",
+        "title",
+        "unit_id",
+        "cadre_id",
+        "recorded_at",
+        "version",
+        "last_event_at",
+    }
+)
+
+
+def _first_state(event: FindingRecorded) -> CaseState:
+    """``CaseState(case_id=…, findings=…, …)`` of a recorded finding, built from the
+    event's own (validated) values without validating them again, as ``_updated`` does:
+    a fold makes one per case."""
+    ref = FindingRef.__new__(FindingRef)
+    _set(
+        ref,
+        "__dict__",
+        {"finding_id": event.finding_id, "source": event.source, "title": event.title},
+    )
+    _set(ref, "__pydantic_fields_set__", {"finding_id", "source", "title"})
+    _set(ref, "__pydantic_extra__", None)
+    _set(ref, "__pydantic_private__", None)
+    values = dict(_DEFAULTS)
+    values.update(
+        case_id=case_id_for(event.finding_id),
+        findings=(ref,),
+        status=CaseStatus.RECORDED,
+        title=event.title,
+        unit_id=event.unit_id,
+        cadre_id=event.cadre_id,
+        recorded_at=event.occurred_at,
+        version=1,
+        last_event_at=event.occurred_at,
+    )
+    new = CaseState.__new__(CaseState)
+    _set(new, "__dict__", values)
+    _set(new, "__pydantic_fields_set__", set(_FIRST_FIELDS))
     _set(new, "__pydantic_extra__", None)
     _set(new, "__pydantic_private__", None)
     return new

@@ -75,6 +75,7 @@ _NAMING_TYPES = frozenset(
     name for name, cls in EVENT_TYPES.items() if set(_CADRE_FIELDS) & set(cls.model_fields)
 )
 _CHUNK_STREAMS = 1000
+_MANY_EVENTS = 20_000  # a log this long (by position) has several chunks
 _ARCHIVE_COLUMNS = ("cadre_id", "period", "as_of", "document")
 
 
@@ -319,11 +320,15 @@ def _chunk_task(job: _Job) -> tuple[bytes, int]:
 
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
     jobs = _jobs(conn, suffix, bound)
-    first = list(islice(jobs, 2))
-    if len(first) > 1:
-        results = in_workers(conn, _chunk_task, chain(first, jobs))
+    if bound.position >= _MANY_EVENTS:
+        # Surely several chunks: the workers start while the plan's query runs.
+        results = in_workers(conn, _chunk_task, jobs)
     else:
-        results = (_chunk_rows(conn, job) for job in first)
+        first = list(islice(jobs, 2))
+        if len(first) > 1:
+            results = in_workers(conn, _chunk_task, chain(first, jobs))
+        else:
+            results = (_chunk_rows(conn, job) for job in first)
     for rows, events in results:
         copy_binary(conn, f"{NAME}{suffix}", _ARCHIVE_COLUMNS, rows)
         progress(events)

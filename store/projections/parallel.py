@@ -44,6 +44,10 @@ def _start(conninfo: str) -> None:
     Finalize(_connection, _connection.close, exitpriority=10)
 
 
+def _ready() -> None:
+    return None
+
+
 def worker_connection() -> psycopg.Connection[Any]:
     """The worker process's own connection (in a transaction the task rolls back)."""
     assert _connection is not None, "not in a build worker"
@@ -65,6 +69,9 @@ def in_workers(
     with ProcessPoolExecutor(
         WORKERS, mp_context=context, initializer=_start, initargs=(_conninfo(conn),)
     ) as pool:
+        # The processes start (and connect) at the first submit: before the first task
+        # is drawn, which may wait for a query (the archive's plan).
+        pool.submit(_ready)
         pending: deque[Future[Result]] = deque()
         try:
             for task in tasks:
