@@ -535,6 +535,13 @@ class _Period:
         """``self.archive(...).model_dump_json()`` written from the same tallies and
         derived values, with each timeline entry's and event id's text made once
         (``cadre_json``, ``as_of_json``: the cadre's id and ``as_of`` in JSON)."""
+        if not self.tallies:  # nothing counted (a third of a build's documents)
+            head, after_cadre, after_period, tail = _empty_document()
+            period_json = _period_json(period)
+            return head + cadre_json + after_cadre + period_json + after_period + as_of_json + tail
+        return self.write(cadre_json, _period_json(period), as_of_json)
+
+    def write(self, cadre_json: str, period_json: str, as_of_json: str) -> str:
         parts: list[str] = []
         add = parts.append
         figure = self.figure_json
@@ -548,7 +555,7 @@ class _Period:
             elif kind == _CADRE:
                 add(cadre_json)
             elif kind == _PERIOD:
-                add(_period_json(period))
+                add(period_json)
             elif kind == _AS_OF:
                 add(as_of_json)
             elif kind == _TOP:
@@ -562,6 +569,16 @@ class _Period:
                 add("[" + ",".join(timed[3] for timed in self.sorted_timeline()) + "]")
         add("}")
         return "".join(parts)
+
+
+@cache
+def _empty_document() -> tuple[str, str, str, str]:
+    """The JSON of an archive nothing counted in, cut around its cadre, period and
+    as_of: written once by ``_Period.write`` with marks no JSON text holds (a NUL
+    character is always escaped in JSON)."""
+    text = _Period().write("\0", "\0", "\0")
+    head, after_cadre, after_period, tail = text.split("\0")
+    return head, after_cadre, after_period, tail
 
 
 # (a map's key in JSON with its colon, the tally of its figure)

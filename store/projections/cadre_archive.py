@@ -197,30 +197,34 @@ def _apply(
     _recompute(conn, suffix, cadres, {s: _facts(e) for s, e in raw.items()}, links)
 
 
-# Each link of the log up to the bound, in cadre order, straight from the events that
-# name a cadre (the same two fields as ``named_cadres``), and whether its cadre is the
-# stream's first (lowest id): a stream shared by cadres of two chunks is counted for
-# progress once, in the first. The build writes the links table from this one pass.
+# Each link of the log up to the bound, straight from the events that name a cadre
+# (the same two fields as ``named_cadres``), grouped by cadre: the build writes the
+# links table from this one pass. A stream named twice for a cadre comes twice, side by
+# side. Cadres are grouped in byte order (cheaper to sort than the database's
+# collation, and which cadres share a chunk changes no row); within a cadre, streams
+# come in the database's order, as ``_links_of`` gives them to a batch.
 _PLAN = """
-SELECT cadre_id, stream_id, cadre_id = min(cadre_id) OVER (PARTITION BY stream_id)
+SELECT cadre_id, stream_id
 FROM (
-    SELECT DISTINCT e.stream_id, v.cadre_id
-    FROM events e,
-        LATERAL (VALUES (e.data->>'cadre_id'), (e.data->>'previous_cadre_id')) v(cadre_id)
-    WHERE v.cadre_id IS NOT NULL AND e.type = ANY(%s)
-      AND (e.tx_id, e.position) <= (%s::text::xid8, %s)
+    SELECT unnest(ARRAY[data->>'cadre_id', data->>'previous_cadre_id']) AS cadre_id, stream_id
+    FROM events
+    WHERE type = ANY(%s) AND (tx_id, position) <= (%s::text::xid8, %s)
 ) links
-ORDER BY cadre_id, stream_id
+WHERE cadre_id IS NOT NULL
+ORDER BY cadre_id COLLATE "C", stream_id
 """
 
 # A chunk's streams, each in version order. Of a withdrawn stream (it has a
 # CaseWithdrawn at or before the bound: it counts nothing) only when its events
 # happened is sent, not its data: the server skips the JSON output, the worker the
-# parsing (see ``_chunk_facts``).
+# parsing (see ``_chunk_facts``). The last two columns are the cadres an event names
+# (as ``_PLAN`` reads them), so a chunk knows every cadre of its streams.
 _CHUNK_EVENTS = """
 SELECT stream_id, event_id::text, type, schema_version,
     CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN NULL ELSE data::text END,
-    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN data->>'occurred_at' END
+    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN data->>'occurred_at' END,
+    CASE WHEN type = ANY(%(naming)s) THEN data->>'cadre_id' END,
+    CASE WHEN type = ANY(%(naming)s) THEN data->>'previous_cadre_id' END
 FROM events
 WHERE stream_id = ANY(%(streams)s) AND (tx_id, position) <= (%(tx)s::text::xid8, %(pos)s)
 WINDOW stream AS (
@@ -231,19 +235,18 @@ ORDER BY stream_id, version
 """
 
 # What a chunk's rows are computed from: (bound, cadres, each cadre's streams, the
-# streams to read, the streams whose events the chunk counts for progress).
-_Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str], frozenset[str]]
+# streams to read).
+_Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str]]
 # One row of ``_CHUNK_EVENTS``: (stream, event id, type, schema version, data or None,
-# occurred_at text or None).
-_Row = tuple[str, str, str, int, str | None, str | None]
+# occurred_at text or None, the cadres named or None).
+_Row = tuple[str, str, str, int, str | None, str | None, str | None, str | None]
 
 
 def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
-    """Cadres in id order, in chunks that each name about _CHUNK_STREAMS streams, read
-    from the events in one pass (a server-side cursor: memory holds one chunk); each
-    chunk's links are written to the links table as it is handed out."""
+    """Cadres in chunks that each name about _CHUNK_STREAMS streams, read from the
+    events in one pass (a server-side cursor: memory holds one chunk); each chunk's
+    links are written to the links table as it is handed out."""
     links: dict[str, list[str]] = {}
-    counted: set[str] = set()
     size = 0
     table = f"{_LINKS}{suffix}"
 
@@ -251,21 +254,22 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
         rows = ((stream, cadre) for cadre, streams in links.items() for stream in streams)
         copy_binary(conn, table, ("stream_id", "cadre_id"), binary_rows(rows))
         wanted = sorted({s for streams in links.values() for s in streams})
-        return bound, list(links), links, wanted, frozenset(counted)
+        return bound, list(links), links, wanted
 
     with _driver(conn).cursor(name="cadre_archive_plan") as cursor:
         cursor.itersize = 10_000
         cursor.execute(_PLAN, (sorted(_NAMING_TYPES), str(bound.tx_id), bound.position))
-        for cadre, stream, first in cursor:
+        streams: list[str] = []
+        for cadre, stream in cursor:
             if cadre not in links:
                 if size >= _CHUNK_STREAMS:
                     yield job()
-                    links, counted, size = {}, set(), 0
-                links[cadre] = []
-            links[cadre].append(stream)
+                    links, size = {}, 0
+                streams = links[cadre] = []
+            elif streams[-1] == stream:  # named twice (a finding and its opening)
+                continue
+            streams.append(stream)
             size += 1
-            if first:
-                counted.add(stream)
     if links:
         yield job()
 
@@ -289,12 +293,14 @@ def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
 
 def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[bytes, int]:
     """A chunk's rows, in COPY's binary form, and how many events it counts."""
-    bound, cadres, links, wanted, counted = job
+    bound, cadres, links, wanted = job
+    mine = set(cadres)
     cases: dict[str, CaseFacts] = {}
     events_counted = 0
     driver = conn if isinstance(conn, psycopg.Connection) else _driver(conn)
     params = {
         "withdrawn": _WITHDRAWN,
+        "naming": sorted(_NAMING_TYPES),
         "streams": wanted,
         "tx": str(bound.tx_id),
         "pos": bound.position,
@@ -305,7 +311,10 @@ def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[
         for stream_id, group in groupby(cursor, itemgetter(0)):
             rows = list(group)
             cases[stream_id] = _chunk_facts(rows)
-            if stream_id in counted:
+            # A stream shared by cadres of several chunks counts for progress once: in
+            # the chunk of its lowest cadre.
+            named = {c for r in rows for c in (r[6], r[7]) if c is not None}
+            if named and min(named) in mine:
                 events_counted += len(rows)
     return binary_rows(_rows(cadres, links, cases)), events_counted
 
