@@ -11,6 +11,7 @@ load; a change of meaning needs a new ``schema_version`` and an upcaster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -482,4 +483,8 @@ def occurred_at_from_text(event_type: str, schema_version: int, text: str) -> da
     calls it for most events of the log, hence the checks by hand)."""
     if (event_type, schema_version) not in _CURRENT:
         _stored_class(event_type, schema_version)  # raises: unknown type or version
-    return _OCCURRED_AT.validate_strings(text)
+    return _read_occurred_at(text)
+
+
+# What ``_OCCURRED_AT.validate_strings`` calls, without its wrapper's keyword handling.
+_read_occurred_at: Callable[[str], datetime] = _OCCURRED_AT.validator.validate_strings  # type: ignore[assignment]

@@ -216,11 +216,13 @@ ORDER BY cadre_id COLLATE "C", stream_id
 
 # A chunk's streams, each in version order. Of a withdrawn stream (it has a
 # CaseWithdrawn at or before the bound: it counts nothing) only when its events
-# happened is sent, not its data: the server skips the JSON output, the worker the
-# parsing (see ``_chunk_facts``). The last two columns are the cadres an event names
+# happened is sent, not its ids and data: the server skips the JSON output, the worker
+# the parsing (see ``_chunk_facts``). The last two columns are the cadres an event names
 # (as ``_PLAN`` reads them), so a chunk knows every cadre of its streams.
 _CHUNK_EVENTS = """
-SELECT stream_id, event_id::text, type, schema_version,
+SELECT stream_id,
+    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN NULL ELSE event_id::text END,
+    type, schema_version,
     CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN NULL ELSE data::text END,
     CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN data->>'occurred_at' END,
     CASE WHEN type = ANY(%(naming)s) THEN data->>'cadre_id' END,
@@ -237,9 +239,10 @@ ORDER BY stream_id, version
 # What a chunk's rows are computed from: (bound, cadres, each cadre's streams, the
 # streams to read).
 _Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str]]
-# One row of ``_CHUNK_EVENTS``: (stream, event id, type, schema version, data or None,
-# occurred_at text or None, the cadres named or None).
-_Row = tuple[str, str, str, int, str | None, str | None, str | None, str | None]
+# One row of ``_CHUNK_EVENTS``: (stream, event id, type, schema version, data,
+# occurred_at text, cadre named, previous cadre named); of a withdrawn stream the id and
+# data are None, of any other the occurred_at text is.
+_Row = tuple[str, str | None, str, int, str | None, str | None, str | None, str | None]
 
 
 def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
@@ -286,7 +289,7 @@ def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
         moments = [occurred_at_from_text(r[2], r[3], r[5] or "") for r in known]
         return withdrawn_case_facts(moments, DEFAULT_POLICY)
     records = [
-        DomainRecord(r[1], r[0], event_from_json_text(r[2], r[3], r[4] or "")) for r in known
+        DomainRecord(r[1] or "", r[0], event_from_json_text(r[2], r[3], r[4] or "")) for r in known
     ]
     return case_facts(records, DEFAULT_POLICY)
 
