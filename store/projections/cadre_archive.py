@@ -199,19 +199,18 @@ def _apply(
 
 # Each link of the log up to the bound, straight from the events that name a cadre
 # (the same two fields as ``named_cadres``), grouped by cadre: the build writes the
-# links table from this one pass. A stream named twice for a cadre comes twice, side by
-# side. Cadres are grouped in byte order (cheaper to sort than the database's
-# collation, and which cadres share a chunk changes no row); within a cadre, streams
-# come in the database's order, as ``_links_of`` gives them to a batch.
+# links table from this one pass. Cadres are grouped in byte order (cheaper to sort
+# than the database's collation, and which cadres share a chunk changes no row); within
+# a cadre, streams come in the database's order, as ``_links_of`` gives them to a batch.
 _PLAN = """
-SELECT cadre_id, stream_id
+SELECT DISTINCT cadre_id COLLATE "C" AS cadre_id, stream_id
 FROM (
     SELECT unnest(ARRAY[data->>'cadre_id', data->>'previous_cadre_id']) AS cadre_id, stream_id
     FROM events
     WHERE type = ANY(%s) AND (tx_id, position) <= (%s::text::xid8, %s)
 ) links
 WHERE cadre_id IS NOT NULL
-ORDER BY cadre_id COLLATE "C", stream_id
+ORDER BY 1, 2
 """
 
 # A chunk's streams, each in version order. Of a withdrawn stream (it has a
@@ -262,16 +261,13 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
     with _driver(conn).cursor(name="cadre_archive_plan") as cursor:
         cursor.itersize = 10_000
         cursor.execute(_PLAN, (sorted(_NAMING_TYPES), str(bound.tx_id), bound.position))
-        streams: list[str] = []
         for cadre, stream in cursor:
             if cadre not in links:
                 if size >= _CHUNK_STREAMS:
                     yield job()
                     links, size = {}, 0
-                streams = links[cadre] = []
-            elif streams[-1] == stream:  # named twice (a finding and its opening)
-                continue
-            streams.append(stream)
+                links[cadre] = []
+            links[cadre].append(stream)
             size += 1
     if links:
         yield job()
