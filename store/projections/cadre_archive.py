@@ -251,6 +251,7 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
     links: dict[str, list[str]] = {}
     size = 0
     table = f"{_LINKS}{suffix}"
+    deferred = _defer_indexes(conn, table)
 
     def job() -> _Job:
         rows = ((stream, cadre) for cadre, streams in links.items() for stream in streams)
@@ -271,6 +272,25 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
             size += 1
     if links:
         yield job()
+    # Every link is written: build the indexes left out (while the last chunks are
+    # computed), the same as those ``copy_tables`` made.
+    for definition in deferred:
+        _driver(conn).execute(definition)
+
+
+def _defer_indexes(conn: Connection, table: str) -> list[str]:
+    """Drop the (empty) table's indexes other than its primary key, and give back their
+    definitions: an index on stream ids takes links in random order, and building it
+    once at the end costs a fraction of keeping it up to date row by row."""
+    driver = _driver(conn)
+    found = driver.execute(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid = %s::regclass AND NOT indisprimary ORDER BY indexrelid",
+        (table,),
+    ).fetchall()
+    for name, _ in found:
+        driver.execute(f"DROP INDEX {name}")
+    return [definition for _, definition in found]
 
 
 def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
