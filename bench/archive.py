@@ -37,7 +37,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from domain.case import CaseState, decide, evolve
 from domain.commands import (
     ApplyTolerance,
     Command,
+    DenyExtension,
     Escalate,
     GrantExtension,
     MarkOverdue,
@@ -86,36 +87,84 @@ UNIT = Actor(user_id="u", role=Role.UNIT, unit_id="UNT0")
 TEMPLATES = 300
 
 
-def _commands(rng: random.Random, start: date) -> list[Command]:
-    later = start + timedelta(days=rng.randint(60, 200))
-    return [
-        SubmitPlan(actor=UNIT, plan="整改方案：分三步完成，明确责任人和时间节点"),
-        ReportProgress(
-            actor=UNIT, text="已完成排查，正在整改", percent_complete=rng.randint(1, 99)
-        ),
-        ReportProgress(actor=UNIT, text="阶段性进展，佐证材料见附件"),
-        SendReminder(actor=SYS, working_days_before=rng.choice([5, 3, 1])),
-        RaiseWarning(actor=SYS),
-        MarkOverdue(actor=SYS),
-        Escalate(actor=SYS, level=rng.randint(1, 4)),
-        RequestExtension(actor=UNIT, reason="工程量大，需延期", proposed_deadline=later),
-        GrantExtension(actor=SUP),
-        RequestClosure(actor=UNIT, summary="已整改完毕，申请销号"),
-        VerifyClosure(actor=SUP),
-        RejectClosure(actor=SUP, reason="佐证材料不足"),
-        RecordSatisfaction(actor=SUP, score_percent=rng.randint(60, 100)),
-        ReopenCase(actor=SUP, reason="回头看发现问题反弹"),
-        TransferResponsibility(actor=SUP, unit_id="UNT1", cadre_id="CAD1", reason="职责调整"),
-        RecordAccountability(
-            actor=SUP, action=AccountabilityAction.ADMONISHMENT_TALK, reason="整改不力"
-        ),
-        ApplyTolerance(actor=SUP, reason="客观原因"),
-        WithdrawCase(actor=SUP, reason="经核实问题不成立"),
-    ]
+class _Life:
+    """One case driven through ``decide``; a command the rules refuse at that moment
+    is skipped, as the API would refuse it."""
+
+    def __init__(self, rng: random.Random, opening: OpenCase, now: datetime) -> None:
+        self.rng, self.now = rng, now
+        self.events = decide(None, opening, now)
+        self.state: CaseState | None = None
+        for event in self.events:
+            self.state = evolve(self.state, event)
+
+    def later(self, days: int, hours: int = 0) -> None:
+        self.now += timedelta(days=days, hours=hours, minutes=self.rng.randint(0, 59))
+
+    def past_deadline(self, days: int) -> None:
+        """To ``days`` after the deadline in force (China time), if that is later."""
+        deadline = self.state.deadline if self.state is not None else None
+        if deadline is not None:
+            moment = datetime.combine(deadline, datetime.min.time(), CST)
+            self.now = max(self.now, moment + timedelta(days=days, hours=9))
+
+    def before_deadline(self, working_days: int) -> None:
+        """To about ``working_days`` working days before the deadline, if that is later."""
+        deadline = self.state.deadline if self.state is not None else None
+        if deadline is not None:
+            moment = datetime.combine(deadline, datetime.min.time(), CST)
+            days = working_days * 7 // 5 + (1 if working_days else 0)
+            self.now = max(self.now, moment - timedelta(days=days, hours=-9))
+
+    def do(self, command: Command) -> bool:
+        try:
+            new = decide(self.state, command, self.now)
+        except DomainError:
+            return False
+        for event in new:
+            self.state = evolve(self.state, event)
+        self.events.extend(new)
+        return True
+
+
+def _progress(life: _Life, reports: int) -> None:
+    for _ in range(reports):
+        life.later(life.rng.randint(3, 12))
+        life.do(
+            ReportProgress(
+                actor=UNIT,
+                text="已完成排查，正在整改，佐证材料见附件",
+                percent_complete=life.rng.randint(10, 95),
+            )
+        )
+
+
+def _close(life: _Life) -> None:
+    """Closure asked for, sometimes sent back once, then verified; a satisfaction visit."""
+    rng = life.rng
+    life.later(rng.randint(1, 10))
+    life.do(RequestClosure(actor=UNIT, summary="已整改完毕，申请销号"))
+    if rng.random() < 0.2:
+        life.later(rng.randint(1, 5))
+        life.do(RejectClosure(actor=SUP, reason="佐证材料不足"))
+        _progress(life, 1)
+        life.later(rng.randint(1, 5))
+        life.do(RequestClosure(actor=UNIT, summary="已补充佐证材料，再次申请销号"))
+    life.later(rng.randint(1, 5))
+    life.do(VerifyClosure(actor=SUP, comment="经现场核查，整改到位"))
+    if rng.random() < 0.6:
+        life.later(rng.randint(5, 30))
+        life.do(RecordSatisfaction(actor=SUP, score_percent=rng.randint(60, 100)))
 
 
 def template(rng: random.Random) -> list[Event]:
-    """One case history of 5–40 events; ids are placeholders (FID, CAD0, UNT0 …)."""
+    """One case's life (about 15 events; ids are placeholders FID, CAD0, UNT0 …):
+    a plan, progress reports, reminders; for about a third a warning, overdue and
+    escalation, for some an accountability action or tolerance; extensions asked
+    for and mostly granted; a transfer of responsibility in one case of ten;
+    closure (sometimes sent back once) and a satisfaction visit; a reopening after
+    the look-back in one closed case of ten. One case in seven is still open at
+    the end, one in twenty-five withdrawn."""
     now = datetime(2025, rng.randint(1, 12), rng.randint(1, 28), 9, tzinfo=CST)
     opening = OpenCase(
         actor=SUP,
@@ -126,25 +175,62 @@ def template(rng: random.Random) -> list[Event]:
         category=rng.choice(["ecology", "livelihood", "economy", "work_style"]),
         unit_id="UNT0",
         cadre_id="CAD0",
-        kind=rng.choice([CaseKind.IMMEDIATE, CaseKind.TIME_LIMITED]),
+        kind=rng.choices([CaseKind.IMMEDIATE, CaseKind.TIME_LIMITED], [1, 3])[0],
     )
-    events = decide(None, opening, now)
-    state: CaseState | None = None
-    for event in events:
-        state = evolve(state, event)
-    for _ in range(rng.randint(4, 60)):
-        if len(events) >= 40:
-            break
-        now += timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 5))
-        command = rng.choice(_commands(rng, now.date()))
-        try:
-            new = decide(state, command, now)
-        except DomainError:
-            continue
-        for event in new:
-            state = evolve(state, event)
-        events.extend(new)
-    return events
+    life = _Life(rng, opening, now)
+    if rng.random() < 0.04:
+        life.later(rng.randint(1, 20))
+        life.do(WithdrawCase(actor=SUP, reason="经核实问题不成立"))
+        return life.events
+    life.later(rng.randint(1, 5))
+    life.do(SubmitPlan(actor=UNIT, plan="整改方案：分三步完成，明确责任人和时间节点"))
+    _progress(life, rng.randint(1, 3))
+    if rng.random() < 0.1:
+        life.later(rng.randint(1, 10))
+        reason = "职责调整"
+        life.do(TransferResponsibility(actor=SUP, unit_id="UNT1", cadre_id="CAD1", reason=reason))
+    if rng.random() < 0.25:
+        life.later(rng.randint(1, 5))
+        deadline = life.state.deadline if life.state is not None else None
+        later = (deadline or life.now.date()) + timedelta(days=rng.randint(20, 60))
+        reason = "工程量大，需延期"
+        if life.do(RequestExtension(actor=UNIT, reason=reason, proposed_deadline=later)):
+            life.later(rng.randint(1, 3))
+            if rng.random() < 0.75:
+                life.do(GrantExtension(actor=SUP, comment="同意延期"))
+            else:
+                life.do(DenyExtension(actor=SUP, reason="理由不充分"))
+    late = rng.random() < 0.35
+    if late or rng.random() < 0.5:  # the work runs up to the deadline: reminders
+        for before in (5, 3, 1):
+            life.before_deadline(before)
+            life.do(SendReminder(actor=SYS, working_days_before=before))
+    if late:
+        life.do(RaiseWarning(actor=SYS))
+        life.past_deadline(1)
+        life.do(MarkOverdue(actor=SYS))
+        top = rng.choices([1, 2, 3, 4], [8, 4, 2, 1])[0]
+        for level in range(1, top + 1):
+            life.past_deadline(1 + 5 * level)
+            life.do(Escalate(actor=SYS, level=level))
+        if top >= 3 and rng.random() < 0.5:
+            action = rng.choice(list(AccountabilityAction))
+            accountable = RecordAccountability(
+                actor=SUP, action=action, reason="整改不力", by_decision=top < 4
+            )
+            life.do(accountable)
+        elif top >= 2 and rng.random() < 0.2:
+            life.do(ApplyTolerance(actor=SUP, reason="客观原因，容错免责", by_decision=True))
+        _progress(life, 1)
+    if rng.random() < 0.14:
+        return life.events  # still open
+    _close(life)
+    if rng.random() < 0.1:
+        life.later(rng.randint(60, 120))
+        if life.do(ReopenCase(actor=SUP, reason="回头看发现问题反弹")):
+            _progress(life, rng.randint(1, 2))
+            _close(life)
+    return life.events
 
 
 def templates(seed: int) -> list[list[tuple[str, str]]]:
