@@ -19,6 +19,7 @@ from store.event_store import EventStore
 from store.projections import cadre_archive, parallel
 from store.projections.check import check
 from store.projections.lag import projection_lag
+from store.projections.rebuild import rebuild
 from store.projections.registry import PROJECTIONS
 from store.projections.runner import run_projections
 
@@ -165,3 +166,36 @@ def test_without_a_database_url_the_commands_exit_2_in_chinese(
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 2
         assert "未设置 DATABASE_URL" in result.output
+
+
+def test_archive_documents_are_stored_without_pglz_in_live_and_rebuilt_tables(
+    engine: Engine, seeded: EventStore
+) -> None:
+    """Migration 0008: lz4 where the server has it, else out of line uncompressed; the
+    tables a rebuild makes copy the setting, and the documents read back unchanged."""
+    before = _documents(engine)
+    rebuild(engine, PROJECTIONS["cadre_archive"])
+    with engine.connect() as conn:
+        lz4 = conn.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ).scalar_one()
+        compression, storage = conn.execute(
+            text(
+                "SELECT attcompression, attstorage FROM pg_attribute "
+                "WHERE attrelid = 'cadre_archive'::regclass AND attname = 'document'"
+            )
+        ).one()
+    assert (compression, storage) == (("l", "x") if lz4 else ("", "e"))
+    assert _documents(engine) == before
+    assert before
+
+
+def _documents(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT cadre_id, period, document FROM cadre_archive ORDER BY 1, 2")
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
