@@ -39,26 +39,38 @@ from domain.events import (
     CaseReopened,
     CaseWithdrawn,
     ClosureRejected,
+    ClosureVerified,
     DeadlineExtended,
     DeadlineSet,
+    DuplicateFindingMerged,
     Event,
+    ExtensionDenied,
     ExtensionGranted,
     ExtensionRequested,
+    MilestoneDue,
+    MilestoneReported,
+    PlanSubmitted,
+    ProgressReported,
+    ReminderSent,
     ResponsibilityAssigned,
     ResponsibilityTransferred,
     SatisfactionRecorded,
+    TargetSet,
     ToleranceApplied,
+    WarningRaised,
 )
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import CaseState, evolve
 from domain.vocabulary import AccountabilityAction, CaseStatus
 
 __all__ = [
+    "TIME_ONLY",
     "CadreArchive",
     "CaseFacts",
     "Figure",
     "Period",
     "RecordedEvent",
+    "TimeOnly",
     "TimelineEntry",
     "archive_documents",
     "archives_of",
@@ -72,6 +84,35 @@ __all__ = [
 _Frozen = ConfigDict(frozen=True)
 
 
+class TimeOnly(NamedTuple):
+    """An event of a type in ``TIME_ONLY``, read for its business time alone."""
+
+    event_type: str
+    occurred_at: datetime
+
+
+# Event types that count for no figure and change nothing of a case's state that the
+# archive reads (its cadre, status, deadline, extensions granted): all the archive
+# needs of them is when they happened, so a reader may give ``case_facts`` a
+# ``TimeOnly`` for them instead of the parsed event (about half of a log). The property
+# tests check that both give the same facts.
+TIME_ONLY = frozenset(
+    cls.event_type
+    for cls in (
+        ProgressReported,
+        PlanSubmitted,
+        ClosureVerified,
+        ReminderSent,
+        WarningRaised,
+        ExtensionDenied,
+        MilestoneDue,
+        MilestoneReported,
+        TargetSet,
+        DuplicateFindingMerged,
+    )
+)
+
+
 class RecordedEvent(NamedTuple):
     """An event as read back from the store: its id and its stream (the case). A named
     tuple, not a frozen dataclass: a fold reads one per event, and a frozen dataclass
@@ -79,7 +120,7 @@ class RecordedEvent(NamedTuple):
 
     event_id: str
     stream_id: str
-    event: Event
+    event: Event | TimeOnly
 
 
 class Period(BaseModel):
@@ -232,7 +273,7 @@ class CaseFacts(NamedTuple):
 
 
 _NO_FACTS = CaseFacts(None, frozenset())
-_COUNTED = frozenset(
+_COUNTED: frozenset[type[Event]] = frozenset(
     {
         CaseOpened,
         ResponsibilityAssigned,
@@ -248,6 +289,8 @@ _COUNTED = frozenset(
         ToleranceApplied,
     }
 )
+if TIME_ONLY & {cls.event_type for cls in _COUNTED}:
+    raise AssertionError("an event type that counts cannot be read for its time only")
 
 
 class _CaseWalk:
@@ -354,8 +397,10 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
     start: int | None = None  # CaseOpened or the last CaseReopened
     deadline_source: tuple[int, ...] = ()  # what set the deadline in force
     for i, record in enumerate(records):
-        before = state
         event = record.event
+        if isinstance(event, TimeOnly):
+            continue  # changes nothing the archive reads (TIME_ONLY)
+        before = state
         state = evolve(state, event)
         kind = type(event)
         if kind is CaseOpened or kind is CaseReopened:

@@ -37,9 +37,11 @@ import psycopg
 from sqlalchemy import Connection, Engine, text
 
 from domain.archive import (
+    TIME_ONLY,
     CadreArchive,
     CaseFacts,
     Period,
+    TimeOnly,
     archive_documents,
     case_facts,
     withdrawn_case_facts,
@@ -222,8 +224,10 @@ _CHUNK_EVENTS = """
 SELECT stream_id,
     CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN NULL ELSE event_id::text END,
     type, schema_version,
-    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN NULL ELSE data::text END,
-    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN data->>'occurred_at' END,
+    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream OR type = ANY(%(time_only)s)
+         THEN NULL ELSE data::text END,
+    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream OR type = ANY(%(time_only)s)
+         THEN data->>'occurred_at' END,
     CASE WHEN type = ANY(%(naming)s) THEN data->>'cadre_id' END,
     CASE WHEN type = ANY(%(naming)s) THEN data->>'previous_cadre_id' END
 FROM events
@@ -240,7 +244,8 @@ ORDER BY stream_id, version
 _Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str]]
 # One row of ``_CHUNK_EVENTS``: (stream, event id, type, schema version, data,
 # occurred_at text, cadre named, previous cadre named); of a withdrawn stream the id and
-# data are None, of any other the occurred_at text is.
+# data are None, of any other the data of events of a type in TIME_ONLY (read for their
+# business time) and the occurred_at text of the others.
 _Row = tuple[str, str | None, str, int, str | None, str | None, str | None, str | None]
 
 
@@ -305,9 +310,22 @@ def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
         moments = [occurred_at_from_text(r[2], r[3], r[5] or "") for r in known]
         return withdrawn_case_facts(moments, DEFAULT_POLICY)
     records = [
-        DomainRecord(r[1] or "", r[0], event_from_json_text(r[2], r[3], r[4] or "")) for r in known
+        DomainRecord(
+            r[1] or "",
+            r[0],
+            event_from_json_text(r[2], r[3], r[4])
+            if r[4] is not None
+            else _time_only(r[2], r[3], r[5] or ""),
+        )
+        for r in known
     ]
     return case_facts(records, DEFAULT_POLICY)
+
+
+def _time_only(event_type: str, schema_version: int, occurred_at: str) -> TimeOnly:
+    if event_type not in TIME_ONLY:  # the query and TIME_ONLY disagree
+        raise AssertionError(f"an event of type {event_type} was read for its time only")
+    return TimeOnly(event_type, occurred_at_from_text(event_type, schema_version, occurred_at))
 
 
 def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[bytes, int]:
@@ -319,6 +337,7 @@ def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[
     driver = conn if isinstance(conn, psycopg.Connection) else _driver(conn)
     params = {
         "withdrawn": _WITHDRAWN,
+        "time_only": sorted(TIME_ONLY),
         "naming": sorted(_NAMING_TYPES),
         "streams": wanted,
         "tx": str(bound.tx_id),

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.archive import RecordedEvent as DomainRecord
-from domain.events import FindingRecorded
+from domain.archive import TimeOnly
+from domain.events import Event, FindingRecorded
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import CaseState, fold
 from domain.traffic_light import traffic_light
@@ -29,13 +30,19 @@ class CaseFacts:
     light: TrafficLight
 
 
+def _whole(event: Event | TimeOnly) -> Event:
+    if isinstance(event, TimeOnly):  # only the archive's reader makes these
+        raise TypeError(f"the case summary needs the whole event, not the time of {event}")
+    return event
+
+
 def case_facts(
     records: Sequence[DomainRecord], policy: Policy = DEFAULT_POLICY
 ) -> CaseFacts | None:
     if not records:
         return None
     first = records[0].event
-    state = fold(r.event for r in records)
+    state = fold(_whole(r.event) for r in records)
     if state is None or not isinstance(first, FindingRecorded):
         return None
     at = state.last_event_at or state.recorded_at
