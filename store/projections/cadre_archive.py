@@ -221,21 +221,13 @@ ORDER BY 1, 2
 # the parsing (see ``_chunk_facts``). The last two columns are the cadres an event names
 # (as ``_PLAN`` reads them), so a chunk knows every cadre of its streams.
 _CHUNK_EVENTS = """
-SELECT stream_id,
-    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream THEN NULL ELSE event_id::text END,
-    type, schema_version,
-    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream OR type = ANY(%(time_only)s)
-         THEN NULL ELSE data::text END,
-    CASE WHEN bool_or(type = %(withdrawn)s) OVER stream OR type = ANY(%(time_only)s)
-         THEN data->>'occurred_at' END,
+SELECT stream_id, event_id::text, type, schema_version,
+    CASE WHEN type = ANY(%(time_only)s) THEN NULL ELSE data::text END,
+    CASE WHEN type = ANY(%(time_only)s) THEN data->>'occurred_at' END,
     CASE WHEN type = ANY(%(naming)s) THEN data->>'cadre_id' END,
     CASE WHEN type = ANY(%(naming)s) THEN data->>'previous_cadre_id' END
 FROM events
 WHERE stream_id = ANY(%(streams)s) AND (tx_id, position) <= (%(tx)s::text::xid8, %(pos)s)
-WINDOW stream AS (
-    PARTITION BY stream_id ORDER BY version
-    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-)
 ORDER BY stream_id, version
 """
 
@@ -243,9 +235,8 @@ ORDER BY stream_id, version
 # streams to read).
 _Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str]]
 # One row of ``_CHUNK_EVENTS``: (stream, event id, type, schema version, data,
-# occurred_at text, cadre named, previous cadre named); of a withdrawn stream the id and
-# data are None, of any other the data of events of a type in TIME_ONLY (read for their
-# business time) and the occurred_at text of the others.
+# occurred_at text, cadre named, previous cadre named): the data of events of a type in
+# TIME_ONLY (read for their business time) is None, the occurred_at text of the others.
 _Row = tuple[str, str | None, str, int, str | None, str | None, str | None, str | None]
 
 
@@ -299,16 +290,13 @@ def _defer_indexes(conn: Connection, table: str) -> list[str]:
 
 
 def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
-    """``_facts`` of one stream as ``_CHUNK_EVENTS`` reads it: a withdrawn case's facts
-    from its events' business times alone, any other case's from its parsed events."""
+    """``_facts`` of one stream as ``_CHUNK_EVENTS`` reads it: events of TIME_ONLY types
+    by their business time, the others parsed. (A withdrawn case, one in twenty-five in
+    the bench's log, is no longer told apart by the query: its events are parsed like any
+    other's and ``case_facts`` gives its facts from their times.)"""
     known = [r for r in rows if r[2] in EVENT_TYPES]
     if not known or known[0][2] != "FindingRecorded":
         return case_facts([], DEFAULT_POLICY)
-    if known[0][4] is None:
-        if not any(r[2] == _WITHDRAWN for r in known):  # the query and _facts disagree
-            raise AssertionError(f"stream {rows[0][0]} read as withdrawn but is not")
-        moments = [occurred_at_from_text(r[2], r[3], r[5] or "") for r in known]
-        return withdrawn_case_facts(moments, DEFAULT_POLICY)
     records = [
         DomainRecord(
             r[1] or "",
@@ -336,7 +324,6 @@ def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[
     events_counted = 0
     driver = conn if isinstance(conn, psycopg.Connection) else _driver(conn)
     params = {
-        "withdrawn": _WITHDRAWN,
         "time_only": sorted(TIME_ONLY),
         "naming": sorted(_NAMING_TYPES),
         "streams": wanted,
