@@ -11,8 +11,8 @@ seal's signature and
 
 The key comes from settings (``ZHENGGAI_AUDIT_KEY``; retired keys that still
 verify older seals in ``ZHENGGAI_AUDIT_RETIRED_KEYS``, see ``store.audit_keys``)
-and is never stored in the database, so someone with database rights who rewrites events (and their
-hashes) cannot make matching seals. An inspector keeps ``export_seals``'
+and is never stored in the database, so someone with database rights who
+rewrites events (and their hashes) cannot make matching seals. An inspector keeps ``export_seals``'
 output outside the system and can compare it with the database later.
 
 Sealing first checks that the log still matches the previous seal and that
@@ -249,15 +249,18 @@ _REFUSALS = {
 
 def _check_seal_chain(seals: list[Seal], keys: AuditKeys) -> None:
     """A new seal extends the chain of seals, so that chain must be sound."""
-    for problem in seal_chain_problems(seals, keys):
-        reason, what = _REFUSALS[problem.code]
-        key = next(s.key_id for s in seals if s.seq == problem.seal_seq)
-        raise SealError(
-            f"seal #{problem.seal_seq} {what.format(key=key)}; nothing was sealed",
-            reason,
-            seal_seq=problem.seal_seq,
-            key_id=key,
-        )
+    problems = seal_chain_problems(seals, keys)
+    if not problems:
+        return
+    first = problems[0]
+    reason, what = _REFUSALS[first.code]
+    key = next(s.key_id for s in seals if s.seq == first.seal_seq)
+    raise SealError(
+        f"seal #{first.seal_seq} {what.format(key=key)}; nothing was sealed",
+        reason,
+        seal_seq=first.seal_seq,
+        key_id=key,
+    )
 
 
 def _check_links(conn: Connection, after: Checkpoint, up_to: Checkpoint) -> None:
