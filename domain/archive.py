@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.constructed import constructed
 from domain.events import (
     AccountabilityRecorded,
     CaseClosed,
@@ -182,25 +183,6 @@ class CadreArchive(BaseModel):
     timeline: tuple[TimelineEntry, ...]
 
 
-_Model = TypeVar("_Model", bound=BaseModel)
-_set = object.__setattr__
-
-
-def _trusted(cls: type[_Model], **fields: object) -> _Model:
-    """``cls.model_construct(**fields)`` for values the fold computed from the log
-    itself, given for every field: nothing to validate, no defaults to fill, and
-    without pydantic's generic construction (a build makes hundreds of thousands)."""
-    new = cls.__new__(cls)
-    _set(new, "__dict__", fields)
-    _set(new, "__pydantic_fields_set__", set(fields))
-    _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_private__", None)
-    return new
-
-
-# What ``_trusted`` does, written out for the two models a build makes most of.
-_new_figure = Figure.__new__
-_new_entry = TimelineEntry.__new__
 _ENTRY_FIELDS = frozenset(TimelineEntry.model_fields)
 _ZERO = Figure()  # frozen, so one instance serves every figure nothing counted for
 _LEVEL_FIGURES = tuple((str(level), f"level_{level}") for level in range(1, 5))
@@ -313,20 +295,13 @@ class _CaseWalk:
             r = self.records[i]
             moment = r.event.occurred_at
             # The fold's own values (read from the stored event): nothing to validate.
-            entry = _new_entry(TimelineEntry)
-            _set(
-                entry,
-                "__dict__",
-                {
-                    "event_id": r.event_id,
-                    "case_id": r.stream_id,
-                    "event_type": r.event.event_type,
-                    "occurred_at": moment,
-                },
-            )
-            _set(entry, "__pydantic_fields_set__", {*_ENTRY_FIELDS})
-            _set(entry, "__pydantic_extra__", None)
-            _set(entry, "__pydantic_private__", None)
+            values: dict[str, object] = {
+                "event_id": r.event_id,
+                "case_id": r.stream_id,
+                "event_type": r.event.event_type,
+                "occurred_at": moment,
+            }
+            entry = constructed(TimelineEntry, values, {*_ENTRY_FIELDS})
             text = _entry_json(entry).decode()
             timed = (_instant(moment), r.event_id, entry, text, _quoted(r.event_id))
             self.entries[i] = timed
@@ -433,13 +408,8 @@ def withdrawn_case_facts(moments: Sequence[datetime], policy: Policy = DEFAULT_P
 
 
 def _figure(value: int, event_ids: tuple[str, ...]) -> Figure:
-    """``_trusted(Figure, ...)`` by hand: an archive has a figure for each of its tallies."""
-    new = _new_figure(Figure)
-    _set(new, "__dict__", {"value": value, "event_ids": event_ids})
-    _set(new, "__pydantic_fields_set__", {"value", "event_ids"})
-    _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_private__", None)
-    return new
+    """The fold's own sum of the log's ids: an archive has a figure for each tally."""
+    return constructed(Figure, {"value": value, "event_ids": event_ids}, {"value", "event_ids"})
 
 
 class _Tally:
@@ -566,7 +536,7 @@ class _Period:
                 fields[field] = {action: fig(name, _ZERO) for action, name in _ACTION_FIGURES}
             else:
                 fields[field] = tuple(timed[2] for timed in self.sorted_timeline())
-        return _trusted(CadreArchive, **fields)
+        return constructed(CadreArchive, fields, set(fields))
 
     def figure_json(self, name: str, value: int | None = None) -> str:
         """The JSON of the figure of tally ``name`` (``value``: another value, same ids)."""

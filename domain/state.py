@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.constructed import constructed
 from domain.errors import InvalidState
 from domain.events import (
     AccountabilityRecorded,
@@ -333,23 +334,15 @@ def evolve(state: CaseState | None, event: Event) -> CaseState:
     return _updated(state, changes)
 
 
-_set = object.__setattr__
-
-
 def _updated(state: CaseState, changes: dict[str, object]) -> CaseState:
     """``state.model_copy(update=changes)``, without pydantic's generic copy (a fold
     makes one per event): the same fields, the same ``model_fields_set``; like
     ``model_copy``, the changed values are taken as given, not validated."""
-    new = CaseState.__new__(CaseState)
-    _set(new, "__dict__", {**state.__dict__, **changes})
     fields_set = state.__pydantic_fields_set__
     if not changes.keys() <= fields_set:
         fields_set = fields_set | changes.keys()
     # A frozen model's fields set is never changed in place, so states may share one.
-    _set(new, "__pydantic_fields_set__", fields_set)
-    _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_private__", None)
-    return new
+    return constructed(CaseState, {**state.__dict__, **changes}, fields_set)
 
 
 # A new case's state: every field at its default, in the model's order; the fields a
@@ -377,15 +370,11 @@ def _first_state(event: FindingRecorded) -> CaseState:
     """``CaseState(case_id=…, findings=…, …)`` of a recorded finding, built from the
     event's own (validated) values without validating them again, as ``_updated`` does:
     a fold makes one per case."""
-    ref = FindingRef.__new__(FindingRef)
-    _set(
-        ref,
-        "__dict__",
+    ref = constructed(
+        FindingRef,
         {"finding_id": event.finding_id, "source": event.source, "title": event.title},
+        {"finding_id", "source", "title"},
     )
-    _set(ref, "__pydantic_fields_set__", {"finding_id", "source", "title"})
-    _set(ref, "__pydantic_extra__", None)
-    _set(ref, "__pydantic_private__", None)
     values = dict(_DEFAULTS)
     values.update(
         case_id=case_id_for(event.finding_id),
@@ -398,12 +387,7 @@ def _first_state(event: FindingRecorded) -> CaseState:
         version=1,
         last_event_at=event.occurred_at,
     )
-    new = CaseState.__new__(CaseState)
-    _set(new, "__dict__", values)
-    _set(new, "__pydantic_fields_set__", set(_FIRST_FIELDS))
-    _set(new, "__pydantic_extra__", None)
-    _set(new, "__pydantic_private__", None)
-    return new
+    return constructed(CaseState, values, set(_FIRST_FIELDS))
 
 
 def fold(events: Iterable[Event]) -> CaseState | None:
