@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 
+import pytest
 import structlog
 
 from cli.logs import configure_logging
@@ -52,3 +54,20 @@ def test_below_the_level_nothing_is_written() -> None:
     configure_logging("WARNING", "json", out)
     structlog.get_logger("t").info("quiet")
     assert out.getvalue() == ""
+
+
+def test_logging_set_up_while_stderr_was_swapped_still_writes_after_it_is_closed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CLI run under typer's CliRunner sets logging up on its own stderr, which is
+    closed when the run ends; later lines go to the stderr of their moment."""
+    swapped = io.StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stderr", swapped)
+        configure_logging("INFO", "json")
+    swapped.close()
+    structlog.get_logger().info("after_the_run", case_id="C-1")
+    logging.getLogger("temporalio").warning("stdlib too")
+    lines = capsys.readouterr().err.splitlines()
+    assert json.loads(lines[0])["event"] == "after_the_run"
+    assert "stdlib too" in lines[1]
