@@ -61,7 +61,7 @@ from domain.events import (
     WarningRaised,
 )
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.state import CaseState, evolve
+from domain.state import CaseState, evolve, fold
 from domain.vocabulary import AccountabilityAction, CaseStatus
 
 __all__ = [
@@ -79,6 +79,7 @@ __all__ = [
     "cadre_archive",
     "cadre_archives",
     "case_facts",
+    "case_facts_and_state",
     "withdrawn_case_facts",
 ]
 
@@ -358,11 +359,34 @@ class _CaseWalk:
 
 def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY) -> CaseFacts:
     """The facts of one case: its events (one stream, in stream order)."""
+    return _walked(records, policy, with_state=False)[0]
+
+
+def case_facts_and_state(
+    records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
+) -> tuple[CaseFacts, CaseState | None]:
+    """``case_facts`` and the case's state after its events (``domain.state.fold``), from
+    one fold: for a reader that builds the other read models in the same pass. The
+    events must be whole: a ``TimeOnly`` among them is a TypeError."""
+    return _walked(records, policy, with_state=True)
+
+
+def _whole(record: RecordedEvent) -> Event:
+    if isinstance(record.event, TimeOnly):
+        raise TypeError(f"the state needs the whole event, not the time of {record.event}")
+    return record.event
+
+
+def _walked(
+    records: Sequence[RecordedEvent], policy: Policy, *, with_state: bool
+) -> tuple[CaseFacts, CaseState | None]:
     if not records:
-        return _NO_FACTS
+        return _NO_FACTS, None
     moments = [r.event.occurred_at for r in records]
     if any(isinstance(r.event, CaseWithdrawn) for r in records):
-        return withdrawn_case_facts(moments, policy)
+        # Counts nothing: its state is wanted only by the caller.
+        whole = fold(_whole(r) for r in records) if with_state else None
+        return withdrawn_case_facts(moments, policy), whole
     today = policy.today
     days = [today(moment) for moment in moments]
     periods = [(d.year, (d.month - 1) // 3 + 1) for d in days]
@@ -374,6 +398,8 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
     for i, record in enumerate(records):
         event = record.event
         if isinstance(event, TimeOnly):
+            if with_state:
+                _whole(record)
             continue  # changes nothing the archive reads (TIME_ONLY)
         before = state
         state = evolve(state, event)
@@ -390,7 +416,8 @@ def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
     if state is not None and state.status is CaseStatus.OPEN and state.deadline is not None:
         count = walk.count(state.cadre_id, "overdue_now", *deadline_source)
         open_case = _Open(state.deadline, count)
-    return CaseFacts(last_at, frozenset(periods), tuple(walk.counts), open_case)
+    facts = CaseFacts(last_at, frozenset(periods), tuple(walk.counts), open_case)
+    return facts, state
 
 
 def withdrawn_case_facts(moments: Sequence[datetime], policy: Policy = DEFAULT_POLICY) -> CaseFacts:

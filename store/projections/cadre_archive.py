@@ -26,12 +26,12 @@ holds one chunk, not the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from functools import cache
 from itertools import chain, groupby, islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Connection, Engine, text
@@ -67,10 +67,25 @@ from store.projections.write import binary_rows, copy_binary, copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
 
-__all__ = ["PROJECTION", "archive_rows", "named_cadres", "read_archive"]
+__all__ = [
+    "ARCHIVE_COLUMNS",
+    "LINKS",
+    "NAME",
+    "PROJECTION",
+    "ChunkJob",
+    "ChunkRow",
+    "archive_rows",
+    "chunk_archive_rows",
+    "chunk_records",
+    "counted_here",
+    "in_chunks",
+    "named_cadres",
+    "read_archive",
+    "read_chunk",
+]
 
 NAME = "cadre_archive"
-_LINKS = "cadre_archive_links"
+LINKS = "cadre_archive_links"
 _CADRE_FIELDS = ("cadre_id", "previous_cadre_id")
 # The case events with a field that names a cadre (events allow no other fields).
 _NAMING_TYPES = frozenset(
@@ -78,7 +93,7 @@ _NAMING_TYPES = frozenset(
 )
 _CHUNK_STREAMS = 1000
 _MANY_EVENTS = 20_000  # a log this long (by position) has several chunks
-_ARCHIVE_COLUMNS = ("cadre_id", "period", "as_of", "document")
+ARCHIVE_COLUMNS = ("cadre_id", "period", "as_of", "document")
 
 
 def named_cadres(event_type: str, data: dict[str, Any]) -> set[str]:
@@ -145,13 +160,13 @@ def _write(conn: Connection, suffix: str, cadres: Sequence[str], rows: list[Any]
     table = f"{NAME}{suffix}"
     with _driver(conn).cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE cadre_id = ANY(%s)", (list(cadres),))  # noqa: S608
-    copy_rows(conn, table, _ARCHIVE_COLUMNS, rows)
+    copy_rows(conn, table, ARCHIVE_COLUMNS, rows)
 
 
 def _links_of(conn: Connection, suffix: str, cadres: Sequence[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {c: [] for c in cadres}
     rows = _driver(conn).execute(
-        f"SELECT cadre_id, stream_id FROM {_LINKS}{suffix} "  # noqa: S608
+        f"SELECT cadre_id, stream_id FROM {LINKS}{suffix} "  # noqa: S608
         "WHERE cadre_id = ANY(%s) ORDER BY cadre_id, stream_id",
         (list(cadres),),
     )
@@ -178,7 +193,7 @@ def _apply(
     if new_links:
         with driver.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {_LINKS}{suffix} (stream_id, cadre_id) VALUES (%s, %s) "  # noqa: S608
+                f"INSERT INTO {LINKS}{suffix} (stream_id, cadre_id) VALUES (%s, %s) "  # noqa: S608
                 "ON CONFLICT DO NOTHING",
                 new_links,
             )
@@ -186,7 +201,7 @@ def _apply(
     cadres = [
         row[0]
         for row in driver.execute(
-            f"SELECT DISTINCT cadre_id FROM {_LINKS}{suffix} "  # noqa: S608
+            f"SELECT DISTINCT cadre_id FROM {LINKS}{suffix} "  # noqa: S608
             "WHERE stream_id = ANY(%s) ORDER BY cadre_id",
             (touched,),
         )
@@ -233,23 +248,23 @@ ORDER BY stream_id, version
 
 # What a chunk's rows are computed from: (bound, cadres, each cadre's streams, the
 # streams to read).
-_Job = tuple[Checkpoint, list[str], dict[str, list[str]], list[str]]
+ChunkJob = tuple[Checkpoint, list[str], dict[str, list[str]], list[str]]
 # One row of ``_CHUNK_EVENTS``: (stream, event id, type, schema version, data,
 # occurred_at text, cadre named, previous cadre named): the data of events of a type in
 # TIME_ONLY (read for their business time) is None, the occurred_at text of the others.
-_Row = tuple[str, str | None, str, int, str | None, str | None, str | None, str | None]
+ChunkRow = tuple[str, str | None, str, int, str | None, str | None, str | None, str | None]
 
 
-def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[_Job]:
+def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[ChunkJob]:
     """Cadres in chunks that each name about _CHUNK_STREAMS streams, read from the
     events in one pass (a server-side cursor: memory holds one chunk); each chunk's
     links are written to the links table as it is handed out."""
     links: dict[str, list[str]] = {}
     size = 0
-    table = f"{_LINKS}{suffix}"
+    table = f"{LINKS}{suffix}"
     deferred = _defer_indexes(conn, table)
 
-    def job() -> _Job:
+    def job() -> ChunkJob:
         rows = ((stream, cadre) for cadre, streams in links.items() for stream in streams)
         copy_binary(conn, table, ("stream_id", "cadre_id"), binary_rows(rows))
         wanted = sorted({s for streams in links.values() for s in streams})
@@ -289,15 +304,17 @@ def _defer_indexes(conn: Connection, table: str) -> list[str]:
     return [definition for _, definition in found]
 
 
-def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
-    """``_facts`` of one stream as ``_CHUNK_EVENTS`` reads it: events of TIME_ONLY types
-    by their business time, the others parsed. (A withdrawn case, one in twenty-five in
-    the bench's log, is no longer told apart by the query: its events are parsed like any
-    other's and ``case_facts`` gives its facts from their times.)"""
+def chunk_records(rows: Sequence[ChunkRow]) -> list[DomainRecord]:
+    """One stream as ``read_chunk`` reads it, as the domain reads a case: events of
+    TIME_ONLY types by their business time (when read so), the others parsed; [] when
+    the stream is not a case (it does not start with a finding), and events of unknown
+    types (other stream kinds) are left out. (A withdrawn case, one in twenty-five in
+    the bench's log, is not told apart by the query: ``case_facts`` gives its facts
+    from its events' times.)"""
     known = [r for r in rows if r[2] in EVENT_TYPES]
     if not known or known[0][2] != "FindingRecorded":
-        return case_facts([], DEFAULT_POLICY)
-    records = [
+        return []
+    return [
         DomainRecord(
             r[1] or "",
             r[0],
@@ -307,7 +324,6 @@ def _chunk_facts(rows: Sequence[_Row]) -> CaseFacts:
         )
         for r in known
     ]
-    return case_facts(records, DEFAULT_POLICY)
 
 
 def _time_only(event_type: str, schema_version: int, occurred_at: str) -> TimeOnly:
@@ -316,15 +332,15 @@ def _time_only(event_type: str, schema_version: int, occurred_at: str) -> TimeOn
     return TimeOnly(event_type, occurred_at_from_text(event_type, schema_version, occurred_at))
 
 
-def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[bytes, int]:
-    """A chunk's rows, in COPY's binary form, and how many events it counts."""
-    bound, cadres, links, wanted = job
-    mine = set(cadres)
-    cases: dict[str, CaseFacts] = {}
-    events_counted = 0
+def read_chunk(
+    conn: Connection | psycopg.Connection[Any], job: ChunkJob, *, whole: bool = False
+) -> Iterator[tuple[str, list[ChunkRow]]]:
+    """The chunk's streams, each with its events in version order; with ``whole``, every
+    event's data is read (none is read for its time only)."""
+    bound, _, _, wanted = job
     driver = conn if isinstance(conn, psycopg.Connection) else _driver(conn)
     params = {
-        "time_only": sorted(TIME_ONLY),
+        "time_only": [] if whole else sorted(TIME_ONLY),
         "naming": sorted(_NAMING_TYPES),
         "streams": wanted,
         "tx": str(bound.tx_id),
@@ -334,43 +350,77 @@ def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: _Job) -> tuple[
         cursor.itersize = 10_000
         cursor.execute(_CHUNK_EVENTS, params)
         for stream_id, group in groupby(cursor, itemgetter(0)):
-            rows = list(group)
-            cases[stream_id] = _chunk_facts(rows)
-            # A stream shared by cadres of several chunks counts for progress once: in
-            # the chunk of its lowest cadre.
-            named = {c for r in rows for c in (r[6], r[7]) if c is not None}
-            if named and min(named) in mine:
-                events_counted += len(rows)
-    return binary_rows(_rows(cadres, links, cases)), events_counted
+            yield stream_id, list(group)
 
 
-def _chunk_task(job: _Job) -> tuple[bytes, int]:
+def counted_here(rows: Sequence[ChunkRow], cadres: set[str]) -> bool:
+    """Whether a chunk of ``cadres`` is the one that counts this stream: a stream named
+    by cadres of several chunks is read by each of them, and counted (for progress, and
+    in one pass for the other read models) in the chunk of its lowest cadre, the one
+    where the plan lists it first."""
+    named = {c for r in rows for c in (r[6], r[7]) if c is not None}
+    return bool(named) and min(named) in cadres
+
+
+def chunk_archive_rows(job: ChunkJob, cases: dict[str, CaseFacts]) -> bytes:
+    """The chunk's archive rows, in COPY's binary form, from its streams' facts."""
+    _, cadres, links, _ = job
+    return binary_rows(_rows(cadres, links, cases))
+
+
+def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: ChunkJob) -> tuple[bytes, int]:
+    """A chunk's rows, in COPY's binary form, and how many events it counts."""
+    mine = set(job[1])
+    cases: dict[str, CaseFacts] = {}
+    events_counted = 0
+    for stream_id, rows in read_chunk(conn, job):
+        cases[stream_id] = case_facts(chunk_records(rows), DEFAULT_POLICY)
+        if counted_here(rows, mine):
+            events_counted += len(rows)
+    return chunk_archive_rows(job, cases), events_counted
+
+
+Computed = TypeVar("Computed")
+ChunkFunction = Callable[[Connection | psycopg.Connection[Any], ChunkJob], Computed]
+
+
+def _chunk_task(task: tuple[ChunkFunction[Computed], ChunkJob]) -> Computed:
+    compute, job = task
     conn = worker_connection()
     try:
-        return _chunk_rows(conn, job)
+        return compute(conn, job)
     finally:
         conn.rollback()
 
 
-def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
+def in_chunks(
+    conn: Connection, suffix: str, bound: Checkpoint, compute: ChunkFunction[Computed]
+) -> Iterator[Computed]:
+    """``compute`` of each chunk of cadres (``_jobs``: which also writes the links table),
+    in worker processes when there are several; ``compute`` must be a module-level
+    function (it is sent to the workers)."""
     jobs = _jobs(conn, suffix, bound)
+    task: Callable[[tuple[ChunkFunction[Computed], ChunkJob]], Computed] = _chunk_task
     if bound.position >= _MANY_EVENTS:
         # Surely several chunks: the workers start while the plan's query runs.
-        results = in_workers(conn, _chunk_task, jobs)
+        yield from in_workers(conn, task, ((compute, job) for job in jobs))
+        return
+    first = list(islice(jobs, 2))
+    if len(first) > 1:
+        yield from in_workers(conn, task, ((compute, job) for job in chain(first, jobs)))
     else:
-        first = list(islice(jobs, 2))
-        if len(first) > 1:
-            results = in_workers(conn, _chunk_task, chain(first, jobs))
-        else:
-            results = (_chunk_rows(conn, job) for job in first)
-    for rows, events in results:
-        copy_binary(conn, f"{NAME}{suffix}", _ARCHIVE_COLUMNS, rows)
+        yield from (compute(conn, job) for job in first)
+
+
+def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
+    for rows, events in in_chunks(conn, suffix, bound, _chunk_rows):
+        copy_binary(conn, f"{NAME}{suffix}", ARCHIVE_COLUMNS, rows)
         progress(events)
 
 
 PROJECTION = Projection(
     NAME,
-    (_LINKS, NAME),
+    (LINKS, NAME),
     (("cadre_id", "stream_id"), ("cadre_id", "period")),
     _apply,
     _build,

@@ -31,6 +31,7 @@ from store.reading import Checkpoint
 from store.records import RecordedEvent
 
 __all__ = [
+    "COLUMNS",
     "PROJECTION",
     "CaseFilters",
     "CasePage",
@@ -39,10 +40,11 @@ __all__ = [
     "InvalidCursor",
     "list_cases",
     "open_cases_of_unit",
+    "summary_row",
 ]
 
 NAME = "case_summary"
-_COLUMNS = (
+COLUMNS = (
     "stream_id",
     "case_id",
     "status",
@@ -70,7 +72,7 @@ _COLUMNS = (
 )
 
 
-def _row(facts: CaseFacts) -> tuple[Any, ...]:
+def summary_row(facts: CaseFacts) -> tuple[Any, ...]:
     s, f = facts.state, facts.finding
     return (
         facts.stream_id,
@@ -102,7 +104,7 @@ def _row(facts: CaseFacts) -> tuple[Any, ...]:
 
 def _insert(conn: Connection, suffix: str, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        copy_rows(conn, f"{NAME}{suffix}", _COLUMNS, rows)
+        copy_rows(conn, f"{NAME}{suffix}", COLUMNS, rows)
 
 
 def _apply(
@@ -113,13 +115,15 @@ def _apply(
         f"DELETE FROM {NAME}{suffix} WHERE stream_id = ANY(%s)",  # noqa: S608
         (list(streams),),
     )
-    rows = [_row(f) for events in streams.values() if (f := case_facts(domain_records(events)))]
+    rows = [
+        summary_row(f) for events in streams.values() if (f := case_facts(domain_records(events)))
+    ]
     _insert(conn, suffix, rows)
 
 
 def _summary_row(events: list[StreamEvent]) -> tuple[Any, ...] | None:
     facts = case_facts(domain_records(events))
-    return None if facts is None else _row(facts)
+    return None if facts is None else summary_row(facts)
 
 
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
@@ -300,7 +304,7 @@ def list_cases(
         params.update(key=key, after_id=after_id)
     order = "DESC" if descending else "ASC"
     sql = (
-        f"SELECT {', '.join(_COLUMNS)}, {expression} AS sort_key FROM {NAME} "  # noqa: S608
+        f"SELECT {', '.join(COLUMNS)}, {expression} AS sort_key FROM {NAME} "  # noqa: S608
         f"{'WHERE ' + ' AND '.join(where) if where else ''} "
         f"ORDER BY {expression} {order}, case_id {order} LIMIT :limit"
     )

@@ -19,7 +19,7 @@ from domain.state import CaseState, fold
 from domain.traffic_light import traffic_light
 from domain.vocabulary import TrafficLight
 
-__all__ = ["CaseFacts", "case_facts"]
+__all__ = ["CaseFacts", "case_facts", "facts_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +41,19 @@ def case_facts(
 ) -> CaseFacts | None:
     if not records:
         return None
-    first = records[0].event
     state = fold(_whole(r.event) for r in records)
+    return facts_of(records[0].stream_id, state, records[0].event, policy)
+
+
+def facts_of(
+    stream_id: str,
+    state: CaseState | None,
+    first: Event | TimeOnly,
+    policy: Policy = DEFAULT_POLICY,
+) -> CaseFacts | None:
+    """The facts of a case whose stream starts with ``first`` and folds to ``state``
+    (None: not a case)."""
     if state is None or not isinstance(first, FindingRecorded):
         return None
     at = state.last_event_at or state.recorded_at
-    return CaseFacts(records[0].stream_id, state, first, traffic_light(state, at, policy))
+    return CaseFacts(stream_id, state, first, traffic_light(state, at, policy))

@@ -10,19 +10,22 @@
    (its statements name the tables, resolved again after the rename).
 
 Two rebuilds of the same projection exclude each other with an advisory lock.
+``rebuild_all`` builds every projection from one pass over the log
+(``store.projections.one_pass``) and swaps them all in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from store.projections.base import Progress, Projection
+from store.projections.base import Build, Progress, Projection
 from store.projections.log import head
+from store.projections.one_pass import build_all
+from store.projections.registry import PROJECTIONS
 from store.projections.swap import (
-    build_copy,
     catch_up,
     copy_tables,
     lock_checkpoint,
@@ -30,7 +33,7 @@ from store.projections.swap import (
 )
 from store.reading import Checkpoint
 
-__all__ = ["RebuildBusy", "RebuildResult", "count_events", "rebuild"]
+__all__ = ["RebuildBusy", "RebuildResult", "count_events", "rebuild", "rebuild_all"]
 
 SUFFIX = "_rebuild"
 _LOCK = "SELECT pg_try_advisory_lock(hashtextextended('rebuild:' || %s, 0))"
@@ -73,35 +76,74 @@ def rebuild(
     on_start: Callable[[Checkpoint], None] = lambda _: None,
     progress: Progress = _nothing,
 ) -> RebuildResult:
-    name = projection.name
+    """Rebuild one projection with its own build."""
+    return _rebuild(engine, (projection,), projection.build, on_start, progress)[0]
+
+
+def rebuild_all(
+    engine: Engine,
+    *,
+    on_start: Callable[[Checkpoint], None] = lambda _: None,
+    progress: Progress = _nothing,
+) -> list[RebuildResult]:
+    """Rebuild every projection from one pass over the log (``one_pass.build_all``), and
+    swap them in together: readers see the read models of one moment of the log."""
+    return _rebuild(engine, tuple(PROJECTIONS.values()), build_all, on_start, progress)
+
+
+def _lock(conn: Connection, projections: Sequence[Projection]) -> None:
+    """Take each projection's rebuild lock, or none of them (RebuildBusy)."""
+    taken: list[str] = []
+    for projection in projections:
+        if not conn.exec_driver_sql(_LOCK, (projection.name,)).scalar():
+            for name in taken:
+                conn.exec_driver_sql(_UNLOCK, (name,))
+            conn.commit()
+            raise RebuildBusy(projection.name)
+        taken.append(projection.name)
+    conn.commit()
+
+
+def _rebuild(
+    engine: Engine,
+    projections: Sequence[Projection],
+    build: Build,
+    on_start: Callable[[Checkpoint], None],
+    progress: Progress,
+) -> list[RebuildResult]:
     with engine.connect() as conn:
-        if not conn.exec_driver_sql(_LOCK, (name,)).scalar():
-            conn.rollback()
-            raise RebuildBusy(name)
-        conn.commit()
+        _lock(conn, projections)
         try:
             with conn.begin():
-                copy_tables(conn, projection, SUFFIX, temp=False)
+                for projection in projections:
+                    copy_tables(conn, projection, SUFFIX, temp=False)
                 built_to = head(conn)
                 on_start(built_to)
-                build_copy(conn, projection, SUFFIX, built_to, progress)
+                build(conn, SUFFIX, built_to, progress)
             with conn.begin():
-                live = lock_checkpoint(conn, name)
-                caught_up = 0
-                if live > built_to:
-                    caught_up = catch_up(conn, projection, SUFFIX, built_to, live)
-                for table in projection.tables:
-                    conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_old")
-                    conn.exec_driver_sql(f"ALTER TABLE {table}{SUFFIX} RENAME TO {table}")
-                    conn.exec_driver_sql(f"DROP TABLE {table}_old")
-                final = max(live, built_to)
-                write_checkpoint(conn, name, final)
+                # Every checkpoint row first (the registry's order): each live runner
+                # finishes its batch in flight, and the next waits for the swap.
+                lives = [lock_checkpoint(conn, p.name) for p in projections]
+                results = []
+                for projection, live in zip(projections, lives, strict=True):
+                    caught_up = 0
+                    if live > built_to:
+                        caught_up = catch_up(conn, projection, SUFFIX, built_to, live)
+                    for table in projection.tables:
+                        conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_old")
+                        conn.exec_driver_sql(f"ALTER TABLE {table}{SUFFIX} RENAME TO {table}")
+                        conn.exec_driver_sql(f"DROP TABLE {table}_old")
+                    final = max(live, built_to)
+                    write_checkpoint(conn, projection.name, final)
+                    results.append(RebuildResult(projection.name, built_to, final, caught_up))
         finally:
             if conn.in_transaction():
                 conn.rollback()
             with conn.begin():
-                for table in projection.tables:  # left behind by a failed build
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
-            conn.exec_driver_sql(_UNLOCK, (name,))
+                for projection in projections:  # left behind by a failed build
+                    for table in projection.tables:
+                        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
+            for projection in projections:
+                conn.exec_driver_sql(_UNLOCK, (projection.name,))
             conn.commit()
-    return RebuildResult(name, built_to, final, caught_up)
+    return results

@@ -26,11 +26,19 @@ from store.projections.write import copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
 
-__all__ = ["PROJECTION", "UnitBoardRow", "unit_board"]
+__all__ = [
+    "CASES",
+    "CASE_COLUMNS",
+    "PROJECTION",
+    "UnitBoardRow",
+    "board_case_row",
+    "sum_board",
+    "unit_board",
+]
 
 NAME = "unit_board"
-_CASES = "unit_board_cases"
-_CASE_COLUMNS = (
+CASES = "unit_board_cases"
+CASE_COLUMNS = (
     "stream_id",
     "unit_id",
     "light",
@@ -64,7 +72,7 @@ FROM {cases} {where} GROUP BY unit_id
 """
 
 
-def _row(facts: CaseFacts) -> tuple[Any, ...] | None:
+def board_case_row(facts: CaseFacts) -> tuple[Any, ...] | None:
     s = facts.state
     if s.opened_at is None or s.status is CaseStatus.WITHDRAWN:
         return None
@@ -88,7 +96,7 @@ def _row(facts: CaseFacts) -> tuple[Any, ...] | None:
 
 def _insert_cases(conn: Connection, suffix: str, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        copy_rows(conn, f"{_CASES}{suffix}", _CASE_COLUMNS, rows)
+        copy_rows(conn, f"{CASES}{suffix}", CASE_COLUMNS, rows)
 
 
 def _apply(
@@ -96,7 +104,7 @@ def _apply(
 ) -> None:
     streams = read_streams(conn, [e.stream_id for e in batch], bound)
     ids = list(streams)
-    cases, board = f"{_CASES}{suffix}", f"{NAME}{suffix}"
+    cases, board = f"{CASES}{suffix}", f"{NAME}{suffix}"
     old_units = conn.exec_driver_sql(
         f"DELETE FROM {cases} WHERE stream_id = ANY(%s) RETURNING unit_id",  # noqa: S608
         (ids,),
@@ -105,7 +113,7 @@ def _apply(
     rows = []
     for events in streams.values():
         facts = case_facts(domain_records(events))
-        row = _row(facts) if facts else None
+        row = board_case_row(facts) if facts else None
         if row is not None:
             rows.append(row)
             units.add(row[1])
@@ -119,19 +127,24 @@ def _apply(
 
 def _board_row(events: list[StreamEvent]) -> tuple[Any, ...] | None:
     facts = case_facts(domain_records(events))
-    return None if facts is None else _row(facts)
+    return None if facts is None else board_case_row(facts)
 
 
 def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
     for rows, events in stream_rows(conn, bound, _board_row):
         _insert_cases(conn, suffix, rows)
         progress(events)
+    sum_board(conn, suffix)
+
+
+def sum_board(conn: Connection, suffix: str) -> None:
+    """Fill the (empty) board from every case's row, once a build has written them."""
     conn.exec_driver_sql(
-        _AGGREGATE.format(board=f"{NAME}{suffix}", cases=f"{_CASES}{suffix}", where="")
+        _AGGREGATE.format(board=f"{NAME}{suffix}", cases=f"{CASES}{suffix}", where="")
     )
 
 
-PROJECTION = Projection(NAME, (_CASES, NAME), (("stream_id",), ("unit_id",)), _apply, _build)
+PROJECTION = Projection(NAME, (CASES, NAME), (("stream_id",), ("unit_id",)), _apply, _build)
 
 
 class UnitBoardRow(BaseModel):

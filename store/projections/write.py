@@ -9,14 +9,15 @@ and no per-row encoding in the one process every row goes through.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-__all__ = ["binary_rows", "copy_binary", "copy_rows"]
+__all__ = ["binary_rows", "copy_binary", "copy_rows", "copy_text", "text_rows"]
 
 
 def copy_rows(
@@ -90,3 +91,58 @@ def copy_binary(conn: Connection, table: str, columns: Sequence[str], data: byte
         copy.write(_HEADER)
         copy.write(data)
         copy.write(_TRAILER)
+
+
+# COPY's text format: a backslash, tab, newline or carriage return inside a value is
+# escaped (so ``\N``, the null, and ``\.``, the end, never come from a value).
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# An array element, always quoted: a backslash or a double quote is escaped.
+_ELEMENT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+
+_ESCAPED = re.compile(r"[\\\t\n\r]")
+
+
+def _escaped(text: str) -> str:
+    return text if _ESCAPED.search(text) is None else text.translate(_COPY_ESCAPES)
+
+
+def _text_field(value: Any) -> str:
+    if isinstance(value, str):
+        return _escaped(value)
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a timestamptz needs an aware datetime")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        if not all(isinstance(v, str) for v in value):
+            raise TypeError("only arrays of text have a COPY text form here")
+        elements = ",".join(f'"{v.translate(_ELEMENT_ESCAPES)}"' for v in value)
+        return _escaped(f"{{{elements}}}")
+    raise TypeError(f"no COPY text form for {type(value).__name__}")
+
+
+def text_rows(rows: Iterable[Sequence[Any]]) -> bytes:
+    """The rows in COPY's text format (one line each), for a worker to encode what the
+    build process writes with ``copy_text``; values of type str, int, bool, date,
+    aware datetime, None, or a list or tuple of str (a text array)."""
+    return "".join("\t".join(map(_text_field, row)) + "\n" for row in rows).encode()
+
+
+def copy_text(conn: Connection, table: str, columns: Sequence[str], data: bytes) -> None:
+    """Append the rows ``text_rows`` encoded to ``table`` in the connection's transaction."""
+    if not data:
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(data)

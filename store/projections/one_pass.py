@@ -1,0 +1,108 @@
+"""Building every read model in one pass over the log: each case stream is read and
+folded once for the case summary, the unit board and the cadre archive together.
+
+Built one after the other, the three read the log three times and fold each case
+three times; a rebuild of all of them (``zhenggai archive rebuild``) would take the
+sum. Here the archive's chunks of cadres (``cadre_archive.in_chunks``) read every
+event whole, and ``domain.archive.case_facts_and_state`` gives, from one fold of a
+case, the archive's facts and the state the other two read models are made of. A
+stream named by cadres of two chunks is read by both; its summary and board rows
+come from the chunk that counts it (``counted_here``), so each is written once.
+Streams that name no cadre are in no chunk (every case names its cadre from its
+finding, so this finds none in a real log): they are read afterwards.
+
+The rows are the same, to the byte, as each projection's own build gives: the same
+functions of the same facts (``summary_row``, ``board_case_row``, ``archive_rows``),
+checked by the tests that compare this build with the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from sqlalchemy import Connection
+
+from domain.archive import CaseFacts as ArchiveFacts
+from domain.archive import case_facts_and_state
+from domain.policy import DEFAULT_POLICY
+from store.projections import cadre_archive, case_summary, unit_board
+from store.projections.base import Progress
+from store.projections.facts import case_facts, facts_of
+from store.projections.log import domain_records, read_streams
+from store.projections.write import copy_binary, copy_rows, copy_text, text_rows
+from store.reading import Checkpoint
+
+__all__ = ["build_all"]
+
+_UNLINKED_BATCH = 1000  # streams read at once by the pass over streams in no chunk
+
+# A chunk's rows: the archive's (COPY binary), the summary's and the board's (COPY
+# text), and the events the chunk counts.
+_ChunkResult = tuple[bytes, bytes, bytes, int]
+
+
+def _chunk_all(
+    conn: Connection | psycopg.Connection[Any], job: cadre_archive.ChunkJob
+) -> _ChunkResult:
+    mine = set(job[1])
+    cases: dict[str, ArchiveFacts] = {}
+    summaries: list[tuple[Any, ...]] = []
+    boards: list[tuple[Any, ...]] = []
+    events = 0
+    for stream_id, rows in cadre_archive.read_chunk(conn, job, whole=True):
+        records = cadre_archive.chunk_records(rows)
+        cases[stream_id], state = case_facts_and_state(records, DEFAULT_POLICY)
+        if not cadre_archive.counted_here(rows, mine):
+            continue
+        events += len(rows)
+        facts = facts_of(stream_id, state, records[0].event) if records else None
+        if facts is not None:
+            summaries.append(case_summary.summary_row(facts))
+            if (board := unit_board.board_case_row(facts)) is not None:
+                boards.append(board)
+    archive = cadre_archive.chunk_archive_rows(job, cases)
+    return archive, text_rows(summaries), text_rows(boards), events
+
+
+def _unlinked(conn: Connection, suffix: str) -> list[str]:
+    """Streams that no link names (the links table is whole once the chunks are read)."""
+    rows = conn.exec_driver_sql(
+        "SELECT stream_id FROM streams s WHERE NOT EXISTS ("  # noqa: S608
+        f"SELECT 1 FROM {cadre_archive.LINKS}{suffix} l WHERE l.stream_id = s.stream_id"
+        ") ORDER BY stream_id"
+    )
+    return [row[0] for row in rows]
+
+
+def _build_unlinked(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
+    streams = _unlinked(conn, suffix)
+    for i in range(0, len(streams), _UNLINKED_BATCH):
+        read = read_streams(conn, streams[i : i + _UNLINKED_BATCH], bound)
+        summaries, boards = [], []
+        for events in read.values():
+            facts = case_facts(domain_records(events))
+            if facts is not None:
+                summaries.append(case_summary.summary_row(facts))
+                if (board := unit_board.board_case_row(facts)) is not None:
+                    boards.append(board)
+        copy_rows(conn, f"{case_summary.NAME}{suffix}", case_summary.COLUMNS, summaries)
+        copy_rows(conn, f"{unit_board.CASES}{suffix}", unit_board.CASE_COLUMNS, boards)
+        progress(sum(len(events) for events in read.values()))
+
+
+def build_all(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
+    """Fill the empty ``<table><suffix>`` of the three read models from every event at
+    or before ``bound``, in the connection's transaction."""
+    summary = f"{case_summary.NAME}{suffix}"
+    board_cases = f"{unit_board.CASES}{suffix}"
+    archive = f"{cadre_archive.NAME}{suffix}"
+    for archive_rows, summaries, boards, events in cadre_archive.in_chunks(
+        conn, suffix, bound, _chunk_all
+    ):
+        copy_binary(conn, archive, cadre_archive.ARCHIVE_COLUMNS, archive_rows)
+        copy_text(conn, summary, case_summary.COLUMNS, summaries)
+        copy_text(conn, board_cases, unit_board.CASE_COLUMNS, boards)
+        progress(events)
+    _build_unlinked(conn, suffix, bound, progress)
+    unit_board.sum_board(conn, suffix)
