@@ -1,6 +1,7 @@
 """`zhenggai archive`: rebuild the read models from the event log, or check them.
 
     zhenggai archive rebuild [--projection NAME]   replay the log into fresh tables, swap them in
+                                                   (all: one pass over the log, one swap)
     zhenggai archive check [--projection NAME]     compare with a scratch rebuild; 1 if any differ
 
 Bad input (unknown projection, no DATABASE_URL, unreachable database) is one
@@ -19,7 +20,6 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
-    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
@@ -31,7 +31,8 @@ from cli.archive_common import chosen_projections, database, load_settings
 from cli.archive_messages import text
 from cli.preflight import UsageProblem, exit_with
 from store.projections.check import check as check_projection
-from store.projections.rebuild import RebuildBusy, count_events
+from store.projections.check import check_all
+from store.projections.rebuild import RebuildBusy, count_events, rebuild_all
 from store.projections.rebuild import rebuild as rebuild_projection
 from store.reading import Checkpoint
 
@@ -78,27 +79,38 @@ def _progress(language: str) -> Progress:
 
 @archive_app.command()
 def rebuild(projection: ProjectionOption = None) -> None:
-    """Replay the whole log into fresh tables and swap them in atomically."""
+    """Replay the whole log into fresh tables and swap them in atomically (all of them:
+    from one pass over the log, swapped in together)."""
     try:
         settings = load_settings()
         lang = settings.language
         chosen = chosen_projections(projection, lang)
         with database(settings) as engine, _progress(lang) as bar:
-            for item in chosen:
-                task = bar.add_task(text("rebuilding", lang, name=item.name), total=None)
+            if projection is None:
+                names = ", ".join(p.name for p in chosen)
+                label = text("rebuilding_all", lang, names=names)
+            else:
+                label = text("rebuilding", lang, name=projection)
+            task = bar.add_task(label, total=None)
 
-                def started(at: Checkpoint, task: TaskID = task) -> None:
-                    bar.update(task, total=count_events(engine, at))
+            def started(at: Checkpoint) -> None:
+                bar.update(task, total=count_events(engine, at))
 
-                def advance(n: int, task: TaskID = task) -> None:
-                    bar.advance(task, n)
+            def advance(n: int) -> None:
+                bar.advance(task, n)
 
-                result = rebuild_projection(engine, item, on_start=started, progress=advance)
+            if projection is None:
+                results = rebuild_all(engine, on_start=started, progress=advance)
+            else:
+                results = [
+                    rebuild_projection(engine, chosen[0], on_start=started, progress=advance)
+                ]
+            for result in results:
                 bar.console.print(
                     text(
                         "rebuilt",
                         lang,
-                        name=item.name,
+                        name=result.name,
                         position=result.checkpoint.position,
                         caught_up=result.caught_up,
                     )
@@ -114,25 +126,30 @@ def rebuild(projection: ProjectionOption = None) -> None:
 
 @archive_app.command()
 def check(projection: ProjectionOption = None) -> None:
-    """Rebuild into a scratch copy and compare it with the live tables, row by row."""
+    """Rebuild into a scratch copy and compare it with the live tables, row by row (all
+    of them: the copies built from one pass over the log)."""
     failed = False
     try:
         settings = load_settings()
         lang = settings.language
         chosen = chosen_projections(projection, lang)
         with database(settings) as engine:
-            for item in chosen:
-                typer.echo(text("checking", lang, name=item.name), err=True)
-                report = check_projection(engine, item)
+            names = ", ".join(item.name for item in chosen)
+            typer.echo(text("checking", lang, name=names), err=True)
+            if projection is None:
+                reports = check_all(engine)
+            else:
+                reports = [check_projection(engine, chosen[0])]
+            for report in reports:
                 at = report.checkpoint.position
                 if report.ok:
                     typer.echo(
-                        text("check_ok", lang, name=item.name, rows=report.rows, position=at)
+                        text("check_ok", lang, name=report.name, rows=report.rows, position=at)
                     )
                     continue
                 failed = True
                 count = len(report.differences)
-                typer.echo(text("check_failed", lang, name=item.name, count=count))
+                typer.echo(text("check_failed", lang, name=report.name, count=count))
                 for difference in report.differences:
                     typer.echo("  " + difference.describe())
     except UsageProblem as problem:

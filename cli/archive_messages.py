@@ -24,6 +24,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "projection {name} is already being rebuilt; try again later",
     ),
     "rebuilding": ("正在从事件日志重建 {name}", "rebuilding {name} from the event log"),
+    "rebuilding_all": (
+        "正在从事件日志一次重建全部读模型（{names}）",
+        "rebuilding every read model ({names}) from one pass over the event log",
+    ),
     "rebuilt": (
         "{name} 已重建并替换（读取到位置 {position}，替换时补齐 {caught_up} 个事件）",
         "{name} rebuilt and swapped in (read to position {position},"

@@ -4,23 +4,27 @@ The scratch copy (temporary tables, gone with the session) is built up to the
 live checkpoint read at the start; then, holding the live checkpoint row lock
 (the runner pauses, readers do not), the copy is brought to where the live
 tables stand now and the two are compared on their primary keys: a row only in
-one of them, or a row whose columns differ, is a difference.
+one of them, or a row whose columns differ, is a difference. ``check_all`` builds
+the copies of every projection from one pass over the log.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from store.projections.base import Progress, Projection
+from store.projections.base import Build, Progress, Projection
+from store.projections.one_pass import build_all
+from store.projections.registry import PROJECTIONS
 from store.projections.swap import build_copy, catch_up, copy_tables, lock_checkpoint
 from store.reading import Checkpoint
 from store.subscription import read_checkpoint
 
-__all__ = ["CheckReport", "Difference", "check"]
+__all__ = ["CheckReport", "Difference", "check", "check_all"]
 
 SUFFIX = "_check"
 
@@ -76,27 +80,53 @@ def _compare(
 def check(
     engine: Engine, projection: Projection, *, progress: Progress = lambda _: None, limit: int = 100
 ) -> CheckReport:
+    """Compare one projection with a fresh build of its own."""
+    return _check(engine, (projection,), projection.build, progress, limit)[0]
+
+
+def check_all(
+    engine: Engine, *, progress: Progress = lambda _: None, limit: int = 100
+) -> list[CheckReport]:
+    """Compare every projection with scratch copies built from one pass over the log
+    (``one_pass.build_all``), each brought to its own live checkpoint."""
+    return _check(engine, tuple(PROJECTIONS.values()), build_all, progress, limit)
+
+
+def _check(
+    engine: Engine,
+    projections: Sequence[Projection],
+    build: Build,
+    progress: Progress,
+    limit: int,
+) -> list[CheckReport]:
+    reports = []
     with engine.connect() as conn:
         try:
             with conn.begin():
-                start = read_checkpoint(conn, projection.name)
-                copy_tables(conn, projection, SUFFIX, temp=True)
-                build_copy(conn, projection, SUFFIX, start, progress)
+                # The copies are built to the earliest live checkpoint, and each is
+                # caught up to its own.
+                start = min(read_checkpoint(conn, p.name) for p in projections)
+                for projection in projections:
+                    copy_tables(conn, projection, SUFFIX, temp=True)
+                build(conn, SUFFIX, start, progress)
             conn.begin()
-            live = lock_checkpoint(conn, projection.name)
-            if live < start:  # a rebuild moved it back meanwhile: start over at its point
-                copy_tables(conn, projection, SUFFIX, temp=True)
-                build_copy(conn, projection, SUFFIX, live, progress)
-            else:
-                catch_up(conn, projection, SUFFIX, start, live)
-            rows, differences = 0, []
-            for table, key in zip(projection.tables, projection.keys, strict=True):
-                count, found = _compare(conn, table, key, limit)
-                rows += count
-                differences.extend(found)
+            lives = [lock_checkpoint(conn, p.name) for p in projections]
+            for projection, live in zip(projections, lives, strict=True):
+                if live < start:  # a rebuild moved it back meanwhile: build it at its point
+                    copy_tables(conn, projection, SUFFIX, temp=True)
+                    build_copy(conn, projection, SUFFIX, live, progress)
+                else:
+                    catch_up(conn, projection, SUFFIX, start, live)
+                rows, differences = 0, []
+                for table, key in zip(projection.tables, projection.keys, strict=True):
+                    count, found = _compare(conn, table, key, limit)
+                    rows += count
+                    differences.extend(found)
+                reports.append(CheckReport(projection.name, live, rows, tuple(differences)))
         finally:
-            conn.rollback()  # releases the checkpoint row lock; the copy's changes go
-            for table in projection.tables:
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
+            conn.rollback()  # releases the checkpoint row locks; the copies' changes go
+            for projection in projections:
+                for table in projection.tables:
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
             conn.commit()
-    return CheckReport(projection.name, live, rows, tuple(differences))
+    return reports

@@ -19,7 +19,7 @@ from store.event_store import EventStore
 from store.projections import cadre_archive, parallel
 from store.projections.check import check
 from store.projections.lag import projection_lag
-from store.projections.rebuild import rebuild
+from store.projections.rebuild import rebuild, rebuild_all
 from store.projections.registry import PROJECTIONS
 from store.projections.runner import run_projections
 
@@ -83,16 +83,18 @@ def test_check_prints_each_difference_and_exits_1_then_rebuild_repairs(
     assert "missing" in result.output
     result = cli.invoke(app, ["archive", "rebuild"])
     assert result.exit_code == 0, result.output
+    assert "from one pass over the event log" in result.output
+    for name in PROJECTIONS:
+        assert f"{name} rebuilt and swapped in" in result.output
     result = cli.invoke(app, ["archive", "check", "--projection", "cadre_archive"])
     assert result.exit_code == 0, result.output
     assert "matches the event log" in result.output
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["each", "all"])
 def test_rebuild_swaps_while_the_live_runner_keeps_going(
-    engine: Engine, seeded: EventStore
+    engine: Engine, seeded: EventStore, together: bool
 ) -> None:
-    from store.projections.rebuild import rebuild
-
     stop = threading.Event()
     runner = threading.Thread(target=run_projections, args=(engine, stop), kwargs={"retry": 0.1})
     runner.start()
@@ -118,8 +120,11 @@ def test_rebuild_swaps_while_the_live_runner_keeps_going(
 
         writer = threading.Thread(target=write)
         writer.start()
-        for projection in PROJECTIONS.values():
-            rebuild(engine, projection)
+        if together:
+            rebuild_all(engine)
+        else:
+            for projection in PROJECTIONS.values():
+                rebuild(engine, projection)
         writer.join()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -1,13 +1,16 @@
-"""Rows a build worker encodes in COPY's binary form read back as written."""
+"""Rows a build worker encodes in COPY's binary or text form read back as written."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from store.projections.write import binary_rows, copy_binary
+from store.projections.write import binary_rows, copy_binary, copy_text, text_rows
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +47,63 @@ def test_binary_rows_read_back_as_the_values_written(engine: Engine) -> None:
 def test_binary_rows_refuse_a_naive_datetime() -> None:
     with pytest.raises(ValueError, match="aware"):
         binary_rows([("x", datetime(2025, 1, 1))])
+
+
+_TEXT_COLUMNS = ("n", "title", "sources", "level", "overdue", "deadline", "at")
+# Text as COPY and arrays must escape it: tabs, newlines, backslashes, quotes, braces,
+# commas, what reads like a null, and any other character PostgreSQL stores.
+_texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=30,
+) | st.sampled_from(["\\N", "\\.", "NULL", '{"a",b}', "\t\n\r\\", "", " "])
+_moments = st.datetimes(
+    min_value=datetime(1990, 1, 1),
+    max_value=datetime(2200, 1, 1),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3))]),
+)
+_rows = st.lists(
+    st.tuples(
+        _texts,
+        st.lists(_texts, max_size=4),
+        st.integers(-(2**31), 2**31 - 1) | st.none(),
+        st.booleans(),
+        st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)) | st.none(),
+        _moments | st.none(),
+    ),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=_rows)
+def test_text_rows_read_back_as_the_values_written(
+    engine: Engine, rows: list[tuple[Any, ...]]
+) -> None:
+    numbered = [(n, *row) for n, row in enumerate(rows)]
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE text_rows_check (n integer, title text, sources text[], "
+            "level integer, overdue boolean, deadline date, at timestamptz)"
+        )
+        try:
+            copy_text(conn, "text_rows_check", _TEXT_COLUMNS, text_rows(numbered))
+            back = conn.exec_driver_sql("SELECT * FROM text_rows_check ORDER BY n").all()
+        finally:
+            conn.exec_driver_sql("DROP TABLE text_rows_check")
+    assert [(r[0], r[1], tuple(r[2]), *r[3:]) for r in back] == [
+        (n, title, tuple(sources), *rest) for n, title, sources, *rest in numbered
+    ]
+
+
+def test_text_rows_refuse_what_they_cannot_write() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        text_rows([("x", datetime(2025, 1, 1))])
+    with pytest.raises(TypeError, match="arrays of text"):
+        text_rows([(["a", 1],)])
+    with pytest.raises(TypeError, match="no COPY text form for float"):
+        text_rows([(1.5,)])
+    assert text_rows([]) == b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from domain.archive import (
     archives_of,
     build_archive,
     case_facts,
+    case_facts_and_state,
     withdrawn_case_facts,
 )
 from domain.case import CaseState, decide, evolve, fold
@@ -173,6 +175,12 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
         for r in records
     ]
     assert case_facts(timed) == facts
+    # what a one-pass build computes for every read model: the same facts, and the state
+    # of the whole fold, from one fold
+    assert case_facts_and_state(records) == (facts, state)
+    if any(r.event.event_type in TIME_ONLY for r in records):
+        with pytest.raises(TypeError, match="whole event"):
+            case_facts_and_state(timed)
     if any(isinstance(e, CaseWithdrawn) for e in events):
         # what a reader that skips a withdrawn case's other fields computes instead
         assert withdrawn_case_facts([e.occurred_at for e in events]) == facts
