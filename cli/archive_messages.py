@@ -25,8 +25,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "rebuilding": ("正在从事件日志重建 {name}", "rebuilding {name} from the event log"),
     "rebuilding_all": (
-        "正在从事件日志一次重建全部读模型（{names}）",
-        "rebuilding every read model ({names}) from one pass over the event log",
+        "一次读取事件日志，重建全部读模型：{names}",
+        "rebuilding all read models in one pass: {names}",
     ),
     "rebuilt": (
         "{name} 已重建并替换（读取到位置 {position}，替换时补齐 {caught_up} 个事件）",

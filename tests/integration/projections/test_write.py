@@ -53,7 +53,7 @@ _TEXT_COLUMNS = ("n", "title", "sources", "level", "overdue", "deadline", "at")
 # Text as COPY and arrays must escape it: tabs, newlines, backslashes, quotes, braces,
 # commas, what reads like a null, and any other character PostgreSQL stores.
 _texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     max_size=30,
 ) | st.sampled_from(["\\N", "\\.", "NULL", '{"a",b}', "\t\n\r\\", "", " "])
 _moments = st.datetimes(
