@@ -32,8 +32,8 @@ def traffic_light(
         if state.status is CaseStatus.CLOSURE_PENDING:
             return TrafficLight.YELLOW
         return TrafficLight.RED
-    remaining = policy.working_calendar().working_days_between(today, state.deadline)
-    if remaining <= policy.yellow_working_days:
+    calendar = policy.working_calendar()
+    if calendar.at_most_working_days(today, state.deadline, policy.yellow_working_days):
         return TrafficLight.YELLOW
     if any(not m.reported and today > m.due for m in state.milestones):
         return TrafficLight.YELLOW

@@ -157,3 +157,18 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 count += 1
         return count
+
+    def at_most_working_days(self, start: date, end: date, count: int) -> bool:
+        """Whether ``(start, end]`` holds at most ``count`` working days, as
+        ``working_days_between(start, end) <= count`` says, counting no further than
+        ``count``: a deadline months away is settled after a few days, not walked to."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        found, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                found += 1
+                if found > count:
+                    return False
+        return True

@@ -63,6 +63,7 @@ from store.projections.log import (
     read_streams,
 )
 from store.projections.parallel import in_workers, worker_connection
+from store.projections.swap import defer_indexes
 from store.projections.write import binary_rows, copy_binary, copy_rows
 from store.reading import Checkpoint
 from store.records import RecordedEvent
@@ -262,7 +263,7 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[ChunkJob
     links: dict[str, list[str]] = {}
     size = 0
     table = f"{LINKS}{suffix}"
-    deferred = _defer_indexes(conn, table)
+    deferred = defer_indexes(conn, table)
 
     def job() -> ChunkJob:
         rows = ((stream, cadre) for cadre, streams in links.items() for stream in streams)
@@ -287,21 +288,6 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[ChunkJob
     # computed), the same as those ``copy_tables`` made.
     for definition in deferred:
         _driver(conn).execute(definition)
-
-
-def _defer_indexes(conn: Connection, table: str) -> list[str]:
-    """Drop the (empty) table's indexes other than its primary key, and give back their
-    definitions: an index on stream ids takes links in random order, and building it
-    once at the end costs a fraction of keeping it up to date row by row."""
-    driver = _driver(conn)
-    found = driver.execute(
-        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-        "WHERE indrelid = %s::regclass AND NOT indisprimary ORDER BY indexrelid",
-        (table,),
-    ).fetchall()
-    for name, _ in found:
-        driver.execute(f"DROP INDEX {name}")
-    return [definition for _, definition in found]
 
 
 def chunk_records(rows: Sequence[ChunkRow]) -> list[DomainRecord]:

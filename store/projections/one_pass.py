@@ -30,6 +30,7 @@ from store.projections import cadre_archive, case_summary, unit_board
 from store.projections.base import Progress
 from store.projections.facts import case_facts, facts_of
 from store.projections.log import domain_records, read_streams
+from store.projections.swap import defer_indexes
 from store.projections.write import copy_binary, copy_rows, copy_text, text_rows
 from store.reading import Checkpoint
 
@@ -97,6 +98,7 @@ def build_all(conn: Connection, suffix: str, bound: Checkpoint, progress: Progre
     summary = f"{case_summary.NAME}{suffix}"
     board_cases = f"{unit_board.CASES}{suffix}"
     archive = f"{cadre_archive.NAME}{suffix}"
+    deferred = defer_indexes(conn, summary) + defer_indexes(conn, board_cases)
     for archive_rows, summaries, boards, events in cadre_archive.in_chunks(
         conn, suffix, bound, _chunk_all
     ):
@@ -105,4 +107,6 @@ def build_all(conn: Connection, suffix: str, bound: Checkpoint, progress: Progre
         copy_text(conn, board_cases, unit_board.CASE_COLUMNS, boards)
         progress(events)
     _build_unlinked(conn, suffix, bound, progress)
+    for definition in deferred:
+        conn.exec_driver_sql(definition)
     unit_board.sum_board(conn, suffix)

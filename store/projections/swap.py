@@ -14,7 +14,14 @@ from store.projections.base import Progress, Projection
 from store.reading import Checkpoint, read_all
 from store.subscription import read_checkpoint
 
-__all__ = ["build_copy", "catch_up", "copy_tables", "lock_checkpoint", "write_checkpoint"]
+__all__ = [
+    "build_copy",
+    "catch_up",
+    "copy_tables",
+    "defer_indexes",
+    "lock_checkpoint",
+    "write_checkpoint",
+]
 
 _ENSURE = (
     "INSERT INTO checkpoints (projection, tx_id, position, updated_at) "
@@ -32,6 +39,24 @@ def copy_tables(conn: Connection, projection: Projection, suffix: str, *, temp: 
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{suffix}")
         kind = "TEMP TABLE" if temp else "TABLE"
         conn.exec_driver_sql(f"CREATE {kind} {table}{suffix} (LIKE {table} INCLUDING ALL)")
+
+
+def defer_indexes(conn: Connection, table: str) -> list[str]:
+    """Drop the (empty) copy's indexes other than its primary key and unique
+    constraints, and give back their definitions, for the build to make them once its
+    rows are written: building an index once from all the rows costs a fraction of
+    keeping it up to date row by row (an index on stream ids takes them in random
+    order)."""
+    found = conn.exec_driver_sql(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
+        "WHERE indrelid = %s::regclass AND NOT indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+        "ORDER BY indexrelid",
+        (table,),
+    ).all()
+    for name, _ in found:
+        conn.exec_driver_sql(f"DROP INDEX {name}")
+    return [definition for _, definition in found]
 
 
 def build_copy(

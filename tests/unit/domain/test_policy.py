@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.policy import DEFAULT_POLICY, Policy, load_policy, policy_from_toml
@@ -120,3 +122,24 @@ def test_a_policy_with_a_two_rung_ladder_is_valid() -> None:
         }
     )
     assert policy.escalation_step(3) is None
+
+
+@given(
+    start=st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 12, 31)),
+    span=st.integers(-20, 400),
+    count=st.integers(0, 12),
+)
+def test_at_most_working_days_agrees_with_counting_them_all(
+    start: date, span: int, count: int
+) -> None:
+    calendar = DEFAULT_POLICY.working_calendar()  # the package years, Spring Festival included
+    end = start + timedelta(days=span)
+    expected = calendar.working_days_between(start, end) <= count
+    assert calendar.at_most_working_days(start, end, count) is expected
+
+
+def test_at_most_working_days_refuses_a_negative_count() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        DEFAULT_POLICY.working_calendar().at_most_working_days(
+            date(2025, 1, 1), date(2025, 2, 1), -1
+        )
