@@ -31,15 +31,15 @@ from store.projections.base import Progress
 from store.projections.facts import case_facts, facts_of
 from store.projections.log import domain_records, read_streams
 from store.projections.swap import defer_indexes
-from store.projections.write import copy_binary, copy_rows, copy_text, text_rows
+from store.projections.write import binary_rows, copy_binary, copy_rows
 from store.reading import Checkpoint
 
 __all__ = ["build_all"]
 
 _UNLINKED_BATCH = 1000  # streams read at once by the pass over streams in no chunk
 
-# A chunk's rows: the archive's (COPY binary), the summary's and the board's (COPY
-# text), and the events the chunk counts.
+# A chunk's rows (the archive's, the summary's, the board's, in COPY's binary form), and
+# the events the chunk counts.
 _ChunkResult = tuple[bytes, bytes, bytes, int]
 
 
@@ -63,7 +63,7 @@ def _chunk_all(
             if (board := unit_board.board_case_row(facts)) is not None:
                 boards.append(board)
     archive = cadre_archive.chunk_archive_rows(job, cases)
-    return archive, text_rows(summaries), text_rows(boards), events
+    return archive, binary_rows(summaries), binary_rows(boards), events
 
 
 def _unlinked(conn: Connection, suffix: str) -> list[str]:
@@ -103,8 +103,8 @@ def build_all(conn: Connection, suffix: str, bound: Checkpoint, progress: Progre
         conn, suffix, bound, _chunk_all
     ):
         copy_binary(conn, archive, cadre_archive.ARCHIVE_COLUMNS, archive_rows)
-        copy_text(conn, summary, case_summary.COLUMNS, summaries)
-        copy_text(conn, board_cases, unit_board.CASE_COLUMNS, boards)
+        copy_binary(conn, summary, case_summary.COLUMNS, summaries)
+        copy_binary(conn, board_cases, unit_board.CASE_COLUMNS, boards)
         progress(events)
     _build_unlinked(conn, suffix, bound, progress)
     for definition in deferred:

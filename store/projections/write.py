@@ -9,15 +9,14 @@ and no per-row encoding in the one process every row goes through.
 
 from __future__ import annotations
 
-import re
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-__all__ = ["binary_rows", "copy_binary", "copy_rows", "copy_text", "text_rows"]
+__all__ = ["binary_rows", "copy_binary", "copy_rows"]
 
 
 def copy_rows(
@@ -42,10 +41,23 @@ _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _NOTHING = object()
 
 
+_INT4 = struct.Struct("!ii")
+_INT4_RANGE = range(-(2**31), 2**31)
+_TRUE, _FALSE = _LENGTH.pack(1) + b"\x01", _LENGTH.pack(1) + b"\x00"
+_ARRAY_HEADER = struct.Struct("!iiiiii")  # length, dimensions, has nulls, type, size, lower bound
+_EMPTY_TEXT_ARRAY = struct.pack("!iiii", 12, 0, 0, 25)
+_TEXT_OID = 25
+_PG_EPOCH_DAY = date(2000, 1, 1).toordinal()
+
+
+def _text(value: str) -> bytes:
+    data = str.__str__(value).encode()  # an enum of str: its value
+    return _LENGTH.pack(len(data)) + data
+
+
 def _field(value: Any) -> bytes:
     if isinstance(value, str):
-        data = value.encode()
-        return _LENGTH.pack(len(data)) + data
+        return _text(value)
     if isinstance(value, datetime):
         # timestamptz: microseconds since 2000-01-01 UTC (the column's binary form).
         if value.tzinfo is None:
@@ -55,12 +67,35 @@ def _field(value: Any) -> bytes:
         return _TIMESTAMP.pack(8, micros)
     if value is None:
         return _NULL
+    if isinstance(value, bool):
+        return _TRUE if value else _FALSE
+    if isinstance(value, int):  # integer columns: int4
+        if value not in _INT4_RANGE:
+            raise ValueError(f"{value} does not fit an integer column")
+        return _INT4.pack(4, int.__int__(value))
+    if isinstance(value, date):  # days since 2000-01-01
+        return _INT4.pack(4, value.toordinal() - _PG_EPOCH_DAY)
+    if isinstance(value, tuple | list):
+        return _text_array(value)
     raise TypeError(f"no binary COPY form for {type(value).__name__}")
 
 
-def binary_rows(rows: Iterable[Sequence[str | datetime | None]]) -> bytes:
+def _text_array(values: Sequence[Any]) -> bytes:
+    """A one-dimensional text[] without nulls."""
+    if not all(isinstance(v, str) for v in values):
+        raise TypeError("only arrays of text have a binary COPY form here")
+    if not values:
+        return _EMPTY_TEXT_ARRAY
+    elements = b"".join(_text(v) for v in values)
+    header = _ARRAY_HEADER.pack(20 + len(elements), 1, 0, _TEXT_OID, len(values), 1)
+    return header + elements
+
+
+def binary_rows(rows: Iterable[Sequence[Any]]) -> bytes:
     """The rows in COPY's binary format, without its header and trailer (``copy_binary``
-    adds them); columns of type text or timestamptz only."""
+    adds them). A value's Python type gives its column's type: str (or an enum of str)
+    text, aware datetime timestamptz, date date, bool boolean, int integer (int4), a
+    list or tuple of str text[], None null."""
     parts: list[bytes] = []
     add = parts.append
     last: Any = _NOTHING  # the last other value and its form: rows often share one
@@ -91,89 +126,3 @@ def copy_binary(conn: Connection, table: str, columns: Sequence[str], data: byte
         copy.write(_HEADER)
         copy.write(data)
         copy.write(_TRAILER)
-
-
-# COPY's text format: a backslash, tab, newline or carriage return inside a value is
-# escaped (so ``\N``, the null, and ``\.``, the end, never come from a value).
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-# An array element, always quoted: a backslash or a double quote is escaped.
-_ELEMENT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
-
-
-_ESCAPED = re.compile(r"[\\\t\n\r]")
-
-
-def _escaped(text: str) -> str:
-    return text if _ESCAPED.search(text) is None else text.translate(_COPY_ESCAPES)
-
-
-def _timestamp(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError("a timestamptz needs an aware datetime")
-    return value.isoformat()
-
-
-def _array(value: Sequence[Any]) -> str:
-    if not all(isinstance(v, str) for v in value):
-        raise TypeError("only arrays of text have a COPY text form here")
-    elements = ",".join(f'"{v.translate(_ELEMENT_ESCAPES)}"' for v in value)
-    return _escaped(f"{{{elements}}}")
-
-
-def _null(_: None) -> str:
-    return "\\N"
-
-
-def _boolean(value: bool) -> str:
-    return "t" if value else "f"
-
-
-def _date(value: date) -> str:
-    return value.isoformat()
-
-
-# Each type's text form, found by one lookup of the value's exact type (a build encodes
-# a few hundred thousand values); subclasses (an enum of str) by ``isinstance``.
-_FORMS: dict[type, Callable[[Any], str]] = {
-    str: _escaped,
-    type(None): _null,
-    bool: _boolean,
-    int: str,
-    datetime: _timestamp,
-    date: _date,
-    tuple: _array,
-    list: _array,
-}
-
-
-def _text_field(value: Any) -> str:
-    form = _FORMS.get(type(value))
-    if form is not None:
-        return form(value)
-    # Subclasses: an enum's value (``str(member)`` of a ``(str, Enum)`` is its name).
-    if isinstance(value, str):
-        return _escaped(str.__str__(value))
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int.__repr__(value)
-    for kind in (datetime, date, tuple, list):
-        if isinstance(value, kind):
-            return _FORMS[kind](value)
-    raise TypeError(f"no COPY text form for {type(value).__name__}")
-
-
-def text_rows(rows: Iterable[Sequence[Any]]) -> bytes:
-    """The rows in COPY's text format (one line each), for a worker to encode what the
-    build process writes with ``copy_text``; values of type str, int, bool, date,
-    aware datetime, None, or a list or tuple of str (a text array)."""
-    return "".join("\t".join(map(_text_field, row)) + "\n" for row in rows).encode()
-
-
-def copy_text(conn: Connection, table: str, columns: Sequence[str], data: bytes) -> None:
-    """Append the rows ``text_rows`` encoded to ``table`` in the connection's transaction."""
-    if not data:
-        return
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.write(data)
