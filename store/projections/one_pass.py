@@ -28,7 +28,7 @@ from domain.archive import case_facts_and_state
 from domain.policy import DEFAULT_POLICY
 from store.projections import cadre_archive, case_summary, unit_board
 from store.projections.base import Progress
-from store.projections.facts import case_facts, facts_of
+from store.projections.facts import CaseFacts, case_facts, facts_of
 from store.projections.log import domain_records, read_streams
 from store.projections.swap import defer_indexes
 from store.projections.write import binary_rows, copy_binary, copy_rows
@@ -41,6 +41,17 @@ _UNLINKED_BATCH = 1000  # streams read at once by the pass over streams in no ch
 # A chunk's rows (the archive's, the summary's, the board's, in COPY's binary form), and
 # the events the chunk counts.
 _ChunkResult = tuple[bytes, bytes, bytes, int]
+
+
+def _add_rows(
+    facts: CaseFacts | None, summaries: list[tuple[Any, ...]], boards: list[tuple[Any, ...]]
+) -> None:
+    """A case's summary row, and its board row when the board counts it (opened, not
+    withdrawn); None: the stream is not a case."""
+    if facts is not None:
+        summaries.append(case_summary.summary_row(facts))
+        if (board := unit_board.board_case_row(facts)) is not None:
+            boards.append(board)
 
 
 def _chunk_all(
@@ -57,11 +68,8 @@ def _chunk_all(
         if not cadre_archive.counted_here(rows, mine):
             continue
         events += len(rows)
-        facts = facts_of(stream_id, state, records[0].event) if records else None
-        if facts is not None:
-            summaries.append(case_summary.summary_row(facts))
-            if (board := unit_board.board_case_row(facts)) is not None:
-                boards.append(board)
+        if records:
+            _add_rows(facts_of(stream_id, state, records[0].event), summaries, boards)
     archive = cadre_archive.chunk_archive_rows(job, cases)
     return archive, binary_rows(summaries), binary_rows(boards), events
 
@@ -80,13 +88,10 @@ def _build_unlinked(conn: Connection, suffix: str, bound: Checkpoint, progress: 
     streams = _unlinked(conn, suffix)
     for i in range(0, len(streams), _UNLINKED_BATCH):
         read = read_streams(conn, streams[i : i + _UNLINKED_BATCH], bound)
-        summaries, boards = [], []
+        summaries: list[tuple[Any, ...]] = []
+        boards: list[tuple[Any, ...]] = []
         for events in read.values():
-            facts = case_facts(domain_records(events))
-            if facts is not None:
-                summaries.append(case_summary.summary_row(facts))
-                if (board := unit_board.board_case_row(facts)) is not None:
-                    boards.append(board)
+            _add_rows(case_facts(domain_records(events)), summaries, boards)
         copy_rows(conn, f"{case_summary.NAME}{suffix}", case_summary.COLUMNS, summaries)
         copy_rows(conn, f"{unit_board.CASES}{suffix}", unit_board.CASE_COLUMNS, boards)
         progress(sum(len(events) for events in read.values()))

@@ -87,7 +87,7 @@ def rebuild_all(
     progress: Progress = _nothing,
 ) -> list[RebuildResult]:
     """Rebuild every projection from one pass over the log (``one_pass.build_all``), and
-    swap them in together: readers see the read models of one moment of the log."""
+    swap them all in in one transaction (each caught up to its live checkpoint)."""
     return _rebuild(engine, tuple(PROJECTIONS.values()), build_all, on_start, progress)
 
 
