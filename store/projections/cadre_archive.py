@@ -231,11 +231,11 @@ WHERE cadre_id IS NOT NULL
 ORDER BY 1, 2
 """
 
-# A chunk's streams, each in version order. Of a withdrawn stream (it has a
-# CaseWithdrawn at or before the bound: it counts nothing) only when its events
-# happened is sent, not its ids and data: the server skips the JSON output, the worker
-# the parsing (see ``_chunk_facts``). The last two columns are the cadres an event names
-# (as ``_PLAN`` reads them), so a chunk knows every cadre of its streams.
+# A chunk's streams, each in version order. Of an event of a type in ``time_only``
+# (TIME_ONLY, or none for a whole read) only its business time is sent, not its data:
+# the server skips the JSON output, the worker the parsing (see ``chunk_records``). The
+# last two columns are the cadres an event names (as ``_PLAN`` reads them), so a chunk
+# knows every cadre of its streams.
 _CHUNK_EVENTS = """
 SELECT stream_id, event_id::text, type, schema_version,
     CASE WHEN type = ANY(%(time_only)s) THEN NULL ELSE data::text END,

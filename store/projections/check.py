@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from store.projections.base import Build, Progress, Projection
 from store.projections.one_pass import build_all
 from store.projections.registry import PROJECTIONS
-from store.projections.swap import build_copy, catch_up, copy_tables, lock_checkpoint
+from store.projections.swap import catch_up, copy_tables, lock_checkpoint
 from store.reading import Checkpoint
 from store.subscription import read_checkpoint
 
@@ -114,7 +114,7 @@ def _check(
             for projection, live in zip(projections, lives, strict=True):
                 if live < start:  # a rebuild moved it back meanwhile: build it at its point
                     copy_tables(conn, projection, SUFFIX, temp=True)
-                    build_copy(conn, projection, SUFFIX, live, progress)
+                    projection.build(conn, SUFFIX, live, progress)
                 else:
                     catch_up(conn, projection, SUFFIX, start, live)
                 rows, differences = 0, []

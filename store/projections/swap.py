@@ -1,4 +1,5 @@
-"""Shared steps of rebuild and check: copy a projection's tables, build, catch up.
+"""Shared steps of rebuild and check: copy a projection's tables, defer their indexes,
+lock and write checkpoints, catch up.
 
 The live runner's batch transaction locks its checkpoint row first
 (``SELECT … FOR UPDATE``) and then writes its tables; ``lock_checkpoint``
@@ -10,12 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from store.projections.base import Progress, Projection
+from store.projections.base import Projection
 from store.reading import Checkpoint, read_all
 from store.subscription import read_checkpoint
 
 __all__ = [
-    "build_copy",
     "catch_up",
     "copy_tables",
     "defer_indexes",
@@ -57,12 +57,6 @@ def defer_indexes(conn: Connection, table: str) -> list[str]:
     for name, _ in found:
         conn.exec_driver_sql(f"DROP INDEX {name}")
     return [definition for _, definition in found]
-
-
-def build_copy(
-    conn: Connection, projection: Projection, suffix: str, bound: Checkpoint, progress: Progress
-) -> None:
-    projection.build(conn, suffix, bound, progress)
 
 
 def lock_checkpoint(conn: Connection, name: str) -> Checkpoint:
