@@ -61,7 +61,7 @@ from domain.events import (
     WarningRaised,
 )
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.state import CaseState, evolve, fold
+from domain.state import CaseState, evolve_owned, fold
 from domain.vocabulary import AccountabilityAction, CaseStatus
 
 __all__ = [
@@ -277,7 +277,7 @@ if TIME_ONLY & {cls.event_type for cls in _COUNTED}:
 
 
 class _CaseWalk:
-    """The counts of one case, folded once through ``evolve``."""
+    """The counts of one case, folded once through ``evolve_owned``."""
 
     def __init__(
         self,
@@ -319,10 +319,11 @@ class _CaseWalk:
     def add(self, cadre: str, name: str, *indices: int, amount: int = 1) -> None:
         self.counts.append(self.count(cadre, name, *indices, amount=amount))
 
-    def event(self, i: int, before: CaseState | None, after: CaseState, start: int | None) -> None:
-        """The counts of the ``i``-th event (``start``: where the case's cycle began)."""
+    def event(self, i: int, cadre: str | None, after: CaseState, start: int | None) -> None:
+        """The counts of the ``i``-th event (``cadre``: the case's cadre before it, None
+        before the finding; ``start``: where the case's cycle began)."""
         event = self.records[i].event
-        cadre = before.cadre_id if before is not None else after.cadre_id
+        cadre = cadre if cadre is not None else after.cadre_id
         if isinstance(event, CaseOpened | ResponsibilityAssigned | ResponsibilityTransferred):
             self.add(after.cadre_id, "cases_assigned", i)
         elif isinstance(event, CaseClosed):
@@ -401,8 +402,8 @@ def _walked(
             if with_state:
                 _whole(record)
             continue  # changes nothing the archive reads (TIME_ONLY)
-        before = state
-        state = evolve(state, event)
+        cadre = state.cadre_id if state is not None else None  # before the event
+        state = evolve_owned(state, event)
         kind = type(event)
         if kind is CaseOpened or kind is CaseReopened:
             start, deadline_source = i, (i,)
@@ -411,7 +412,7 @@ def _walked(
         elif kind is CaseOverdue:
             deadline_source = (*deadline_source, i)
         if kind in _COUNTED:
-            walk.event(i, before, state, start)
+            walk.event(i, cadre, state, start)
     open_case = None
     if state is not None and state.status is CaseStatus.OPEN and state.deadline is not None:
         count = walk.count(state.cadre_id, "overdue_now", *deadline_source)

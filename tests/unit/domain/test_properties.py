@@ -161,7 +161,12 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
             assert alone.utcoffset() == moment.utcoffset()
             assert type(alone.tzinfo) is type(moment.tzinfo)
         events.extend(new)
-    assert fold(events) == state
+    # the fold writes into a state of its own (evolve_owned): what evolve gives, step by
+    # step, to the values and the fields set
+    folded = fold(events)
+    assert folded == state
+    assert folded is not None
+    assert folded.model_fields_set == state.model_fields_set
     records = [
         RecordedEvent(event_id=str(i), stream_id="F-1", event=e) for i, e in enumerate(events)
     ]
