@@ -166,6 +166,7 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
     folded = fold(events)
     assert folded == state
     assert folded is not None
+    assert state is not None
     assert folded.model_fields_set == state.model_fields_set
     records = [
         RecordedEvent(event_id=str(i), stream_id="F-1", event=e) for i, e in enumerate(events)
