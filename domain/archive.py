@@ -61,7 +61,7 @@ from domain.events import (
     WarningRaised,
 )
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.state import CaseState, evolve_owned, fold
+from domain.state import CaseState, evolve_owned, evolve_owned_time
 from domain.vocabulary import AccountabilityAction, CaseStatus
 
 __all__ = [
@@ -367,15 +367,23 @@ def case_facts_and_state(
     records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY
 ) -> tuple[CaseFacts, CaseState | None]:
     """``case_facts`` and the case's state after its events (``domain.state.fold``), from
-    one fold: for a reader that builds the other read models in the same pass. The
-    events must be whole: a ``TimeOnly`` among them is a TypeError."""
+    one fold: for a reader that builds the other read models in the same pass. An event
+    of a type in ``LOOSE_TYPES`` may be a ``TimeOnly``: the state is then exact but for
+    the loose fields (``domain.state.LOOSE_FIELDS``); a ``TimeOnly`` of any other type
+    is a TypeError."""
     return _walked(records, policy, with_state=True)
 
 
-def _whole(record: RecordedEvent) -> Event:
-    if isinstance(record.event, TimeOnly):
-        raise TypeError(f"the state needs the whole event, not the time of {record.event}")
-    return record.event
+def _state_of(records: Sequence[RecordedEvent]) -> CaseState | None:
+    """The fold of ``records``, each ``TimeOnly`` by its time (``evolve_owned_time``)."""
+    state: CaseState | None = None
+    for record in records:
+        event = record.event
+        if isinstance(event, TimeOnly):
+            state = evolve_owned_time(state, event.event_type, event.occurred_at)
+        else:
+            state = evolve_owned(state, event)
+    return state
 
 
 def _walked(
@@ -386,8 +394,7 @@ def _walked(
     moments = [r.event.occurred_at for r in records]
     if any(isinstance(r.event, CaseWithdrawn) for r in records):
         # Counts nothing: its state is wanted only by the caller.
-        whole = fold(_whole(r) for r in records) if with_state else None
-        return withdrawn_case_facts(moments, policy), whole
+        return withdrawn_case_facts(moments, policy), _state_of(records) if with_state else None
     today = policy.today
     days = [today(moment) for moment in moments]
     periods = [(d.year, (d.month - 1) // 3 + 1) for d in days]
@@ -398,10 +405,10 @@ def _walked(
     deadline_source: tuple[int, ...] = ()  # what set the deadline in force
     for i, record in enumerate(records):
         event = record.event
-        if isinstance(event, TimeOnly):
+        if isinstance(event, TimeOnly):  # changes nothing the archive reads (TIME_ONLY)
             if with_state:
-                _whole(record)
-            continue  # changes nothing the archive reads (TIME_ONLY)
+                state = evolve_owned_time(state, event.event_type, event.occurred_at)
+            continue
         cadre = state.cadre_id if state is not None else None  # before the event
         state = evolve_owned(state, event)
         kind = type(event)

@@ -48,6 +48,9 @@ from domain.events import (
 from domain.vocabulary import CaseKind, CaseStatus, Source, WarningReason
 
 __all__ = [
+    "LOOSE_FIELDS",
+    "LOOSE_MILESTONE_FIELDS",
+    "LOOSE_TYPES",
     "CaseState",
     "FindingRef",
     "MilestoneState",
@@ -55,6 +58,7 @@ __all__ = [
     "case_id_for",
     "evolve",
     "evolve_owned",
+    "evolve_owned_time",
     "fold",
 ]
 
@@ -335,6 +339,47 @@ def evolve_owned(state: CaseState | None, event: Event) -> CaseState:
     changes = _next(state, event)
     state.__dict__.update(changes)
     state.__pydantic_fields_set__.update(changes)
+    return state
+
+
+# Event types whose content changes nothing of a case's state but the fields in
+# ``LOOSE_FIELDS`` (reminders sent, warnings, the plan, the target, a pending extension
+# request once denied) and the ``due_marked`` and ``warned`` flags of its milestones: a
+# reader that needs none of those may fold an event of these types by its time alone
+# (``evolve_owned_time``) and skip its content. The property tests check that such a
+# fold differs from the whole one in nothing else.
+LOOSE_TYPES = frozenset(
+    cls.event_type
+    for cls in (
+        ProgressReported,
+        PlanSubmitted,
+        ClosureVerified,
+        ReminderSent,
+        WarningRaised,
+        ExtensionDenied,
+        MilestoneDue,
+        TargetSet,
+    )
+)
+LOOSE_FIELDS = frozenset(
+    {"plan_submitted", "reminders_sent", "warned", "target", "pending_extension"}
+)
+LOOSE_MILESTONE_FIELDS = frozenset({"due_marked", "warned"})
+
+
+def evolve_owned_time(state: CaseState | None, event_type: str, occurred_at: datetime) -> CaseState:
+    """``evolve_owned`` of an event of a type in ``LOOSE_TYPES`` known only by its type
+    and business time: the version and the last event's time move on, its content is
+    not applied (the state is exact but for the loose fields)."""
+    if event_type not in LOOSE_TYPES:
+        raise TypeError(f"a {event_type} changes more than the loose fields: fold it whole")
+    if state is None:
+        raise InvalidState(
+            "no_finding", "尚无登记的问题", f"{event_type} before any finding was recorded"
+        )
+    values = state.__dict__
+    values["version"] = state.version + 1
+    values["last_event_at"] = occurred_at
     return state
 
 

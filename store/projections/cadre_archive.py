@@ -232,7 +232,7 @@ ORDER BY 1, 2
 """
 
 # A chunk's streams, each in version order. Of an event of a type in ``time_only``
-# (TIME_ONLY, or none for a whole read) only its business time is sent, not its data:
+# (TIME_ONLY, or some of it) only its business time is sent, not its data:
 # the server skips the JSON output, the worker the parsing (see ``chunk_records``). The
 # last two columns are the cadres an event names (as ``_PLAN`` reads them), so a chunk
 # knows every cadre of its streams.
@@ -319,14 +319,19 @@ def _time_only(event_type: str, schema_version: int, occurred_at: str) -> TimeOn
 
 
 def read_chunk(
-    conn: Connection | psycopg.Connection[Any], job: ChunkJob, *, whole: bool = False
+    conn: Connection | psycopg.Connection[Any],
+    job: ChunkJob,
+    *,
+    time_only: frozenset[str] = TIME_ONLY,
 ) -> Iterator[tuple[str, list[ChunkRow]]]:
-    """The chunk's streams, each with its events in version order; with ``whole``, every
-    event's data is read (none is read for its time only)."""
+    """The chunk's streams, each with its events in version order; of the events of the
+    types in ``time_only`` (some of TIME_ONLY) only the business time is read."""
+    if not time_only <= TIME_ONLY:
+        raise ValueError(f"not in TIME_ONLY: {sorted(time_only - TIME_ONLY)}")
     bound, _, _, wanted = job
     driver = conn if isinstance(conn, psycopg.Connection) else _driver(conn)
     params = {
-        "time_only": [] if whole else sorted(TIME_ONLY),
+        "time_only": sorted(time_only),
         "naming": sorted(_NAMING_TYPES),
         "streams": wanted,
         "tx": str(bound.tx_id),

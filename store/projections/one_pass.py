@@ -3,9 +3,11 @@ folded once for the case summary, the unit board and the cadre archive together.
 
 Built one after the other, the three read the log three times and fold each case
 three times; a rebuild of all of them (``zhenggai archive rebuild``) would take the
-sum. Here the archive's chunks of cadres (``cadre_archive.in_chunks``) read every
-event whole, and ``domain.archive.case_facts_and_state`` gives, from one fold of a
-case, the archive's facts and the state the other two read models are made of. A
+sum. Here the archive's chunks of cadres (``cadre_archive.in_chunks``) read each
+event whole, but those that none of the three needs the content of (``_TIME_ONLY``:
+about half of a log), and ``domain.archive.case_facts_and_state`` gives, from one
+fold of a case, the archive's facts and the state the other two read models are made
+of. A
 stream named by cadres of two chunks is read by both; its summary and board rows
 come from the chunk that counts it (``counted_here``), so each is written once.
 Streams that name no cadre are in no chunk (every case names its cadre from its
@@ -23,9 +25,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+from domain.archive import TIME_ONLY, case_facts_and_state
 from domain.archive import CaseFacts as ArchiveFacts
-from domain.archive import case_facts_and_state
 from domain.policy import DEFAULT_POLICY
+from domain.state import LOOSE_TYPES
 from store.projections import cadre_archive, case_summary, unit_board
 from store.projections.base import Progress
 from store.projections.facts import CaseFacts, case_facts, facts_of
@@ -37,6 +40,11 @@ from store.reading import Checkpoint
 __all__ = ["build_all"]
 
 _UNLINKED_BATCH = 1000  # streams read at once by the pass over streams in no chunk
+# Events read for their business time alone: those whose content neither the archive
+# needs (TIME_ONLY) nor the case's state as the summary and the board read it (the
+# loose types change only fields of the state that ``summary_row`` and
+# ``board_case_row`` do not read; the property tests check both).
+_TIME_ONLY = TIME_ONLY & LOOSE_TYPES
 
 # A chunk's rows (the archive's, the summary's, the board's, in COPY's binary form), and
 # the events the chunk counts.
@@ -62,7 +70,7 @@ def _chunk_all(
     summaries: list[tuple[Any, ...]] = []
     boards: list[tuple[Any, ...]] = []
     events = 0
-    for stream_id, rows in cadre_archive.read_chunk(conn, job, whole=True):
+    for stream_id, rows in cadre_archive.read_chunk(conn, job, time_only=_TIME_ONLY):
         records = cadre_archive.chunk_records(rows)
         cases[stream_id], state = case_facts_and_state(records, DEFAULT_POLICY)
         if not cadre_archive.counted_here(rows, mine):
