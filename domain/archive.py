@@ -395,8 +395,7 @@ def _walked(
     if any(isinstance(r.event, CaseWithdrawn) for r in records):
         # Counts nothing: its state is wanted only by the caller.
         return withdrawn_case_facts(moments, policy), _state_of(records) if with_state else None
-    today = policy.today
-    days = [today(moment) for moment in moments]
+    days = policy.business_dates(moments)
     periods = [(d.year, (d.month - 1) // 3 + 1) for d in days]
     last_at = max(moments)
     walk = _CaseWalk(records, days, periods)
@@ -436,8 +435,7 @@ def withdrawn_case_facts(moments: Sequence[datetime], policy: Policy = DEFAULT_P
     reader that knows a case is withdrawn need not load its events' other fields."""
     if not moments:
         return _NO_FACTS
-    today = policy.today
-    days = [today(moment) for moment in moments]
+    days = policy.business_dates(moments)
     quarters = frozenset({(d.year, (d.month - 1) // 3 + 1) for d in days})
     return CaseFacts(max(moments), quarters)
 

@@ -22,6 +22,7 @@ any of them. Example::
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
@@ -158,9 +159,22 @@ class Policy(BaseModel):
 
     def today(self, now: datetime) -> date:
         """The business date of a moment, in China Standard Time (naive = already local)."""
-        if now.tzinfo is None:
-            return now.date()
-        return now.astimezone(_zone(self.utc_offset_hours)).date()
+        return self.business_dates((now,))[0]
+
+    def business_dates(self, moments: Iterable[datetime]) -> list[date]:
+        """``[today(m) for m in moments]``, the zone looked up once: a fold asks for the
+        date of every event it reads. A moment already at the zone's offset (as the
+        log's are) is in the zone: its own date is the business date."""
+        zone = _zone(self.utc_offset_hours)
+        offset = zone.utcoffset(None)
+        days = []
+        for moment in moments:
+            at = moment.utcoffset()
+            if at is None or at == offset:  # naive = already local
+                days.append(moment.date())
+            else:
+                days.append(moment.astimezone(zone).date())
+        return days
 
     def start_of(self, day: date) -> datetime:
         """The first moment of a business date, as an aware datetime (for timers)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -143,3 +143,21 @@ def test_at_most_working_days_refuses_a_negative_count() -> None:
         DEFAULT_POLICY.working_calendar().at_most_working_days(
             date(2025, 1, 1), date(2025, 2, 1), -1
         )
+
+
+_OFFSETS = st.integers(-12 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+
+
+@given(
+    st.lists(st.one_of(st.datetimes(), st.datetimes(timezones=_OFFSETS)), max_size=20),
+    st.integers(-12, 14),
+)
+def test_business_dates_are_the_dates_in_the_policys_zone(
+    moments: list[datetime], hours: int
+) -> None:
+    # the shortcut for a moment already at the zone's offset gives what converting does
+    policy = Policy(utc_offset_hours=hours)
+    zone = timezone(timedelta(hours=hours))
+    expected = [m.date() if m.tzinfo is None else m.astimezone(zone).date() for m in moments]
+    assert policy.business_dates(moments) == expected
+    assert [policy.today(m) for m in moments] == expected
