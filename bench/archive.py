@@ -1,7 +1,7 @@
 """Benchmark of the projections' rebuild against a raw read of the same events.
 
     uv run python bench/archive.py [--url postgresql://…/postgres] [--events 1000000]
-        [--projection NAME …] [--keep DATABASE]
+        [--projection NAME …] [--rounds 3] [--keep DATABASE]
 
 Without --url an embedded PostgreSQL (pgserver) starts in a temporary folder:
 a server shared with others may have a transaction left open, which holds
@@ -11,8 +11,8 @@ domain's ``decide`` by random commands (plans, progress, reminders, warnings,
 overdue, escalation, extensions, closures sent back, reopening, withdrawal,
 transfers, accountability), copied with other ids onto 10 cadres per unit.
 
-At 100k events and at --events events, each in a fresh child process (so its
-peak RSS is its own):
+At 100k events and at --events events, --rounds times (default 3), each in a fresh
+child process (so its peak RSS is its own):
 
   raw      one ordered read of the events (the columns a build reads) into Python
            tuples, each event's JSON parsed into a dict by pydantic's parser (the
@@ -21,9 +21,11 @@ peak RSS is its own):
            ``rebuild_all`` (what ``zhenggai archive rebuild`` runs: every read model
            from one pass over the log)
 
-and prints events per second, ratio = raw time / rebuild time (goal >= 0.5),
-and the peak RSS of the process and of its largest build worker (goal: at the
-larger size under 1.5x the peak at 100k).
+and prints events per second (median), ratio = raw time / rebuild time of the
+same round (median, and range over the rounds; goal >= 0.5: this machine's speed
+drifts by a third within minutes, so one round says little), and the peak RSS of
+the process and of its largest build worker (goal: at the larger size under 1.5x
+the peak at 100k).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import json
 import multiprocessing
 import random
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -412,23 +415,55 @@ def _settle(url: str, most: float = 120.0) -> None:
             time.sleep(0.5)
 
 
-def measure(url: str, names: list[str]) -> None:
-    _settle(url)
-    raw_s, raw_mib, count = _in_child(_raw, url)
-    print(f"\n{count:,} events   raw read {count / raw_s:>9,.0f} ev/s  {_mib(raw_mib)}")
-    total = 0.0
-    for name in names:
+def _higher(a: tuple[float, float] | None, b: tuple[float, float]) -> tuple[float, float]:
+    return b if a is None else (max(a[0], b[0]), max(a[1], b[1]))
+
+
+def _spread(values: list[float]) -> str:
+    """The median, and the range when there are several values."""
+    middle = f"{statistics.median(values):4.2f}"
+    return middle if len(values) == 1 else f"{middle} ({min(values):.2f}-{max(values):.2f})"
+
+
+def measure(url: str, names: list[str], rounds: int) -> None:
+    """``rounds`` rounds of the raw read and each rebuild in turn. Each rebuild's ratio is
+    taken against the raw read of its own round (the machine's speed drifts over a
+    minute; a round's measurements are close in time), and the median over the rounds
+    is printed, with the range."""
+    raws: list[float] = []
+    took: dict[str, list[float]] = {name: [] for name in names}
+    peaks: dict[str, tuple[float, float]] = {}
+    count = 0
+    for _ in range(rounds):
         _settle(url)
-        took, mib, _ = _in_child(_rebuild, url, name)
-        total += took if name != ALL else 0.0
+        raw_s, raw_mib, count = _in_child(_raw, url)
+        raws.append(raw_s)
+        peaks["raw"] = _higher(peaks.get("raw"), raw_mib)
+        for name in names:
+            _settle(url)
+            seconds, mib, _ = _in_child(_rebuild, url, name)
+            took[name].append(seconds)
+            peaks[name] = _higher(peaks.get(name), mib)
+    raw_rate = count / statistics.median(raws)
+    print(
+        f"\n{count:,} events, {rounds} round(s)   raw read {raw_rate:>9,.0f} ev/s"
+        f"  {_mib(peaks['raw'])}"
+    )
+    for name in names:
         label = "all, one pass" if name == ALL else name
+        rate = count / statistics.median(took[name])
+        ratios = [raw / seconds for raw, seconds in zip(raws, took[name], strict=True)]
         print(
-            f"  rebuild {label:<13} {count / took:>9,.0f} ev/s  ratio {raw_s / took:4.2f}"
-            f"  {_mib(mib)}"
+            f"  rebuild {label:<13} {rate:>9,.0f} ev/s  ratio {_spread(ratios)}"
+            f"  {_mib(peaks[name])}"
         )
-    if len([n for n in names if n != ALL]) == len(PROJECTIONS):
+    own = [n for n in names if n != ALL]
+    if len(own) == len(PROJECTIONS):
         label = "each in a row"  # for comparison: the sum of the three own rebuilds
-        print(f"  rebuild {label:<13} {count / total:>9,.0f} ev/s  ratio {raw_s / total:4.2f}")
+        totals = [sum(took[n][i] for n in own) for i in range(rounds)]
+        ratios = [raw / total for raw, total in zip(raws, totals, strict=True)]
+        rate = count / statistics.median(totals)
+        print(f"  rebuild {label:<13} {rate:>9,.0f} ev/s  ratio {_spread(ratios)}")
 
 
 def main() -> None:
@@ -442,6 +477,12 @@ def main() -> None:
         choices=[*PROJECTIONS, ALL],
         help="rebuild only this projection, or 'all' for every one from one pass "
         "(repeatable; default: each of them, then all)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of measurement at each size; the median ratio is printed (default 3)",
     )
     parser.add_argument(
         "--keep",
@@ -467,7 +508,7 @@ def main() -> None:
                 print(f"generated up to {size:,} events in {time.perf_counter() - started:.0f} s")
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute("VACUUM ANALYZE events")
-            measure(url, names)
+            measure(url, names, args.rounds)
 
 
 if __name__ == "__main__":
