@@ -446,10 +446,20 @@ def event_from_json_text(event_type: str, schema_version: int, text: str | bytes
     """``event_from_json`` of the JSON text itself: one pass of pydantic's parser and
     validator, without a ``dict`` in between (what a projection's rebuild reads; the
     model's validator called directly, as ``model_validate_json`` does)."""
-    event: Event = _stored_class(event_type, schema_version).__pydantic_validator__.validate_json(
-        text
-    )
+    reader = _JSON_READERS.get(event_type)
+    if reader is None or reader[0] != schema_version:  # _stored_class raises for these
+        cls = _stored_class(event_type, schema_version)
+        reader = cls.schema_version, cls.__pydantic_validator__.validate_json
+    event: Event = reader[1](text)
     return event
+
+
+# Each event type's schema version and JSON validator, found with one lookup (a rebuild
+# reads every event of the log through ``event_from_json_text``).
+_JSON_READERS: dict[str, tuple[int, Callable[[str | bytes], Any]]] = {
+    name: (cls.schema_version, cls.__pydantic_validator__.validate_json)
+    for name, cls in EVENT_TYPES.items()
+}
 
 
 class _OccurredAt(BaseModel):

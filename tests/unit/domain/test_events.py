@@ -78,3 +78,11 @@ def test_an_unknown_event_type_is_a_key_error() -> None:
 def test_an_unknown_schema_version_is_refused() -> None:
     with pytest.raises(ValueError):
         event_from_json("CaseWithdrawn", 99, {"occurred_at": "2025-01-01T00:00:00Z", "reason": "x"})
+
+
+def test_stored_json_text_of_an_unknown_type_or_version_is_refused() -> None:
+    text = '{"occurred_at": "2025-01-01T00:00:00Z", "reason": "x"}'
+    with pytest.raises(KeyError, match="CaseTeleported"):
+        event_from_json_text("CaseTeleported", 1, text)
+    with pytest.raises(ValueError, match="schema version 99"):
+        event_from_json_text("CaseWithdrawn", 99, text)
