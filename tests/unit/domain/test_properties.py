@@ -189,7 +189,10 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
     assert state is not None
     assert folded.model_fields_set == state.model_fields_set
     records = [
-        RecordedEvent(event_id=str(i), stream_id="F-1", event=e) for i, e in enumerate(events)
+        # ids that JSON must escape (a quote, a backslash, Chinese) as well as plain ones:
+        # the documents write the timeline's ids themselves
+        RecordedEvent(event_id=str(i) if i % 2 else f'{i}"\\号', stream_id='F-1"案\\', event=e)
+        for i, e in enumerate(events)
     ]
     facts = case_facts(records)
     # what the rebuild's reader computes, reading events of TIME_ONLY types for their
