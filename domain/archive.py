@@ -203,10 +203,9 @@ def _instant(moment: datetime) -> int:
 
 
 # A timeline entry with its sort key and its texts in an archive's JSON: (instant of
-# occurred_at, event id, the event's record, the entry's JSON, the event id's JSON). One
-# per event counted, shared by every period and figure that counts it, so each text is
-# made once; the entry itself is made only for an archive model (``_timeline_entry``).
-_Timed = tuple[int, str, RecordedEvent, str, str]
+# occurred_at, event id, entry, the entry's JSON, the event id's JSON). One per event
+# counted, shared by every period and figure that counts it, so each text is made once.
+_Timed = tuple[int, str, TimelineEntry, str, str]
 _json_string = TypeAdapter(str).dump_json
 _PLAIN = re.compile(r"[\w .:+/-]*", re.ASCII)  # characters JSON writes as they are
 
@@ -289,7 +288,6 @@ class _CaseWalk:
         self.records, self.days, self.periods = records, days, periods
         self.entries: dict[int, _Timed] = {}
         self.counts: list[_Count] = []
-        self.case_id, self.case_json = "", ""  # the stream's id, and its JSON
 
     def entry(self, i: int) -> _Timed:
         """The timeline entry of the ``i``-th event, one object for every count of it."""
@@ -297,17 +295,16 @@ class _CaseWalk:
         if timed is None:
             r = self.records[i]
             moment = r.event.occurred_at
-            if r.stream_id is not self.case_id:  # one stream: made once
-                self.case_id, self.case_json = r.stream_id, _quoted(r.stream_id)
-            id_json = _quoted(r.event_id)
-            # TimelineEntry's JSON, as pydantic writes the model (its fields in order, each
-            # by its own serializer); the model itself is made only for ``archives_of``.
-            text = (
-                f'{{"event_id":{id_json},"case_id":{self.case_json},'
-                f'"event_type":{_type_json(r.event.event_type)},'
-                f'"occurred_at":{_moment_json(moment).decode()}}}'
-            )
-            timed = (_instant(moment), r.event_id, r, text, id_json)
+            # The fold's own values (read from the stored event): nothing to validate.
+            values: dict[str, object] = {
+                "event_id": r.event_id,
+                "case_id": r.stream_id,
+                "event_type": r.event.event_type,
+                "occurred_at": moment,
+            }
+            entry = constructed(TimelineEntry, values, {*_ENTRY_FIELDS})
+            text = _entry_json(entry).decode()
+            timed = (_instant(moment), r.event_id, entry, text, _quoted(r.event_id))
             self.entries[i] = timed
         return timed
 
@@ -506,25 +503,8 @@ def _step(n: int, field: str, source: _Source) -> tuple[str, int, str, tuple[str
 
 _WRITE = tuple(_step(n, field, source) for n, (field, source) in enumerate(_LAYOUT))
 _ZERO_JSON = _ZERO.model_dump_json()
+_entry_json = TimelineEntry.__pydantic_serializer__.to_json
 _moment_json = TypeAdapter(datetime).dump_json
-if tuple(TimelineEntry.model_fields) != ("event_id", "case_id", "event_type", "occurred_at"):
-    raise AssertionError("_CaseWalk.entry writes TimelineEntry's JSON with these fields")
-
-
-@cache
-def _type_json(event_type: str) -> str:
-    return _quoted(event_type)
-
-
-def _timeline_entry(record: RecordedEvent) -> TimelineEntry:
-    # The fold's own values (read from the stored event): nothing to validate.
-    values: dict[str, object] = {
-        "event_id": record.event_id,
-        "case_id": record.stream_id,
-        "event_type": record.event.event_type,
-        "occurred_at": record.event.occurred_at,
-    }
-    return constructed(TimelineEntry, values, {*_ENTRY_FIELDS})
 
 
 @cache
@@ -588,7 +568,7 @@ class _Period:
             elif source == _ACTIONS:
                 fields[field] = {action: fig(name, _ZERO) for action, name in _ACTION_FIGURES}
             else:
-                fields[field] = tuple(_timeline_entry(timed[2]) for timed in self.sorted_timeline())
+                fields[field] = tuple(timed[2] for timed in self.sorted_timeline())
         return constructed(CadreArchive, fields, set(fields))
 
     def figure_json(self, name: str, value: int | None = None) -> str:
