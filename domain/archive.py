@@ -40,28 +40,20 @@ from domain.events import (
     CaseReopened,
     CaseWithdrawn,
     ClosureRejected,
-    ClosureVerified,
     DeadlineExtended,
     DeadlineSet,
     DuplicateFindingMerged,
     Event,
-    ExtensionDenied,
     ExtensionGranted,
     ExtensionRequested,
-    MilestoneDue,
     MilestoneReported,
-    PlanSubmitted,
-    ProgressReported,
-    ReminderSent,
     ResponsibilityAssigned,
     ResponsibilityTransferred,
     SatisfactionRecorded,
-    TargetSet,
     ToleranceApplied,
-    WarningRaised,
 )
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.state import CaseState, evolve_owned, evolve_owned_time
+from domain.state import LOOSE_TYPES, CaseState, evolve_owned, evolve_owned_time
 from domain.vocabulary import AccountabilityAction, CaseStatus
 
 __all__ = [
@@ -94,24 +86,13 @@ class TimeOnly(NamedTuple):
 
 
 # Event types that count for no figure and change nothing of a case's state that the
-# archive reads (its cadre, status, deadline, extensions granted): all the archive
-# needs of them is when they happened, so a reader may give ``case_facts`` a
-# ``TimeOnly`` for them instead of the parsed event (about half of a log). The property
-# tests check that both give the same facts.
-TIME_ONLY = frozenset(
-    cls.event_type
-    for cls in (
-        ProgressReported,
-        PlanSubmitted,
-        ClosureVerified,
-        ReminderSent,
-        WarningRaised,
-        ExtensionDenied,
-        MilestoneDue,
-        MilestoneReported,
-        TargetSet,
-        DuplicateFindingMerged,
-    )
+# archive reads (its cadre, status, deadline, extensions granted): the state's loose
+# types (``domain.state.LOOSE_TYPES``), a milestone reported and a merged finding. All
+# the archive needs of them is when they happened, so a reader may give ``case_facts``
+# a ``TimeOnly`` for them instead of the parsed event (about half of a log). The
+# property tests check that both give the same facts.
+TIME_ONLY = LOOSE_TYPES | frozenset(
+    cls.event_type for cls in (MilestoneReported, DuplicateFindingMerged)
 )
 
 

@@ -137,6 +137,17 @@ def opening(draw: st.DrawFn) -> Command:
     return open_case(kind=kind, deadline=explicit)
 
 
+def by_time(records: list[RecordedEvent], types: frozenset[str]) -> list[RecordedEvent]:
+    """``records`` with the events of ``types`` as a reader gives them that reads only
+    their business time."""
+    return [
+        r._replace(event=TimeOnly(r.event.event_type, r.event.occurred_at))
+        if r.event.event_type in types
+        else r
+        for r in records
+    ]
+
+
 def _firm(state: CaseState) -> dict[str, object]:
     """The state but for the loose fields (what a fold by time alone leaves behind)."""
     values = state.model_dump(exclude=set(LOOSE_FIELDS))
@@ -197,24 +208,14 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
     facts = case_facts(records)
     # what the rebuild's reader computes, reading events of TIME_ONLY types for their
     # business time alone
-    timed = [
-        r._replace(event=TimeOnly(r.event.event_type, r.event.occurred_at))
-        if r.event.event_type in TIME_ONLY
-        else r
-        for r in records
-    ]
+    timed = by_time(records, TIME_ONLY)
     assert case_facts(timed) == facts
     # what a one-pass build computes for every read model: the same facts, and the state
     # of the whole fold, from one fold
     assert case_facts_and_state(records) == (facts, state)
     # ... and with the events of the loose types read for their time alone: the same
     # facts, and the state but for the loose fields
-    loose = [
-        r._replace(event=TimeOnly(r.event.event_type, r.event.occurred_at))
-        if r.event.event_type in LOOSE_TYPES
-        else r
-        for r in records
-    ]
+    loose = by_time(records, LOOSE_TYPES)
     loose_facts, partial = case_facts_and_state(loose)
     assert loose_facts == facts
     assert partial is not None

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 
-from domain.archive import RecordedEvent, TimeOnly, case_facts_and_state
+from domain.archive import RecordedEvent, case_facts_and_state
 from domain.case import decide, evolve, fold
 from domain.commands import Command
 from domain.errors import DomainError
@@ -18,7 +18,7 @@ from store.projections.case_summary import summary_row
 from store.projections.facts import facts_of
 from store.projections.unit_board import board_case_row
 from tests.unit.domain.builders import NOW
-from tests.unit.domain.test_properties import histories, opening
+from tests.unit.domain.test_properties import by_time, histories, opening
 
 
 def _events(open_cmd: Command, steps: list[tuple[int, Command]]) -> list[Event]:
@@ -45,12 +45,7 @@ def test_summary_and_board_rows_are_the_same_when_loose_events_are_read_for_thei
 ) -> None:
     events = _events(open_cmd, steps)
     records = [RecordedEvent(str(i), "case-F-1", e) for i, e in enumerate(events)]
-    loose = [
-        r._replace(event=TimeOnly(r.event.event_type, r.event.occurred_at))
-        if r.event.event_type in LOOSE_TYPES
-        else r
-        for r in records
-    ]
+    loose = by_time(records, LOOSE_TYPES)
     _, whole = case_facts_and_state(records)
     _, partial = case_facts_and_state(loose)
     expected = facts_of("case-F-1", whole, records[0].event)
