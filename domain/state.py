@@ -374,9 +374,7 @@ def evolve_owned_time(state: CaseState | None, event_type: str, occurred_at: dat
     if event_type not in LOOSE_TYPES:
         raise TypeError(f"a {event_type} changes more than the loose fields: fold it whole")
     if state is None:
-        raise InvalidState(
-            "no_finding", "尚无登记的问题", f"{event_type} before any finding was recorded"
-        )
+        raise _no_finding(event_type)
     values = state.__dict__
     values["version"] = state.version + 1
     values["last_event_at"] = occurred_at
@@ -385,10 +383,14 @@ def evolve_owned_time(state: CaseState | None, event_type: str, occurred_at: dat
 
 def _first(event: Event) -> CaseState:
     if not isinstance(event, FindingRecorded):
-        raise InvalidState(
-            "no_finding", "尚无登记的问题", f"{event.event_type} before any finding was recorded"
-        )
+        raise _no_finding(event.event_type)
     return _first_state(event)
+
+
+def _no_finding(event_type: str) -> InvalidState:
+    return InvalidState(
+        "no_finding", "尚无登记的问题", f"{event_type} before any finding was recorded"
+    )
 
 
 def _next(state: CaseState, event: Event) -> dict[str, object]:

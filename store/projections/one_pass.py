@@ -25,8 +25,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
-from domain.archive import TIME_ONLY, case_facts_and_state
 from domain.archive import CaseFacts as ArchiveFacts
+from domain.archive import case_facts_and_state
 from domain.policy import DEFAULT_POLICY
 from domain.state import LOOSE_TYPES
 from store.projections import cadre_archive, case_summary, unit_board
@@ -40,11 +40,11 @@ from store.reading import Checkpoint
 __all__ = ["build_all"]
 
 _UNLINKED_BATCH = 1000  # streams read at once by the pass over streams in no chunk
-# Events read for their business time alone: those whose content neither the archive
-# needs (TIME_ONLY) nor the case's state as the summary and the board read it (the
-# loose types change only fields of the state that ``summary_row`` and
-# ``board_case_row`` do not read; the property tests check both).
-_TIME_ONLY = TIME_ONLY & LOOSE_TYPES
+# Events read for their business time alone: the state's loose types, whose content
+# neither the archive needs (they are in TIME_ONLY) nor the summary and the board (they
+# change only fields of the state that ``summary_row`` and ``board_case_row`` do not
+# read; the property tests check both).
+_TIME_ONLY = LOOSE_TYPES
 
 # A chunk's rows (the archive's, the summary's, the board's, in COPY's binary form), and
 # the events the chunk counts.
