@@ -26,7 +26,9 @@ holds one chunk, not the log.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from datetime import datetime
 from functools import cache
 from itertools import chain, groupby, islice
@@ -168,7 +170,7 @@ def _links_of(conn: Connection, suffix: str, cadres: Sequence[str]) -> dict[str,
     found: dict[str, list[str]] = {c: [] for c in cadres}
     rows = _driver(conn).execute(
         f"SELECT cadre_id, stream_id FROM {LINKS}{suffix} "  # noqa: S608
-        "WHERE cadre_id = ANY(%s) ORDER BY cadre_id, stream_id",
+        'WHERE cadre_id = ANY(%s) ORDER BY cadre_id, stream_id COLLATE "C"',
         (list(cadres),),
     )
     for cadre, stream in rows:
@@ -216,20 +218,23 @@ def _apply(
 
 
 # Each link of the log up to the bound, straight from the events that name a cadre
-# (the same two fields as ``named_cadres``), grouped by cadre: the build writes the
-# links table from this one pass. Cadres are grouped in byte order (cheaper to sort
-# than the database's collation, and which cadres share a chunk changes no row); within
-# a cadre, streams come in the database's order, as ``_links_of`` gives them to a batch.
+# (the same two fields as ``named_cadres``), in (cadre, stream) byte order: one query
+# per field, each read in order from its partial index (migration 0009), merged by
+# ``_links``. The build writes the links table from this one pass. Byte order is the
+# order of Python's strings, so the merge and the chunks' "lowest cadre" agree with
+# the database; within a cadre, streams come in the order ``_links_of`` gives them to a
+# batch and ``domain.archive`` sums cases in (stream id order, by code point).
 _PLAN = """
-SELECT DISTINCT cadre_id COLLATE "C" AS cadre_id, stream_id
-FROM (
-    SELECT unnest(ARRAY[data->>'cadre_id', data->>'previous_cadre_id']) AS cadre_id, stream_id
-    FROM events
-    WHERE type = ANY(%s) AND (tx_id, position) <= (%s::text::xid8, %s)
-) links
-WHERE cadre_id IS NOT NULL
+SELECT (data->>'{field}') COLLATE "C", stream_id COLLATE "C"
+FROM events
+WHERE type = ANY(%s) AND (tx_id, position) <= (%s::text::xid8, %s)
 ORDER BY 1, 2
 """
+# Each field that names a cadre, and the case event types that have it.
+_PLAN_FIELDS = {
+    field: sorted(name for name in _NAMING_TYPES if field in EVENT_TYPES[name].model_fields)
+    for field in _CADRE_FIELDS
+}
 
 # A chunk's streams, each in version order. Of an event of a type in ``time_only``
 # (TIME_ONLY, or some of it) only its business time is sent, not its data:
@@ -256,6 +261,26 @@ ChunkJob = tuple[Checkpoint, list[str], dict[str, list[str]], list[str]]
 ChunkRow = tuple[str, str | None, str, int, str | None, str | None, str | None, str | None]
 
 
+def _links(conn: Connection, bound: Checkpoint) -> Iterator[tuple[str, str]]:
+    """Each (cadre, stream) link at or before ``bound`` once, in byte order: the
+    plan's queries, one per field that names a cadre, read with server-side cursors
+    (memory holds a few thousand links) and merged."""
+    driver = _driver(conn)
+    with ExitStack() as stack:
+        cursors = []
+        for field, types in _PLAN_FIELDS.items():
+            cursor = stack.enter_context(driver.cursor(name=f"cadre_archive_plan_{field}"))
+            cursor.itersize = 2000
+            cursor.execute(_PLAN.format(field=field), (types, str(bound.tx_id), bound.position))
+            cursors.append(cursor)
+        last = None
+        for link in heapq.merge(*cursors):
+            # A stream names a cadre in several events (its finding, its opening …).
+            if link != last and link[0] is not None:
+                last = link
+                yield link
+
+
 def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[ChunkJob]:
     """Cadres in chunks that each name about _CHUNK_STREAMS streams, read from the
     events in one pass (a server-side cursor: memory holds one chunk); each chunk's
@@ -271,17 +296,14 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[ChunkJob
         wanted = sorted({s for streams in links.values() for s in streams})
         return bound, list(links), links, wanted
 
-    with _driver(conn).cursor(name="cadre_archive_plan") as cursor:
-        cursor.itersize = 10_000
-        cursor.execute(_PLAN, (sorted(_NAMING_TYPES), str(bound.tx_id), bound.position))
-        for cadre, stream in cursor:
-            if cadre not in links:
-                if size >= _CHUNK_STREAMS:
-                    yield job()
-                    links, size = {}, 0
-                links[cadre] = []
-            links[cadre].append(stream)
-            size += 1
+    for cadre, stream in _links(conn, bound):
+        if cadre not in links:
+            if size >= _CHUNK_STREAMS:
+                yield job()
+                links, size = {}, 0
+            links[cadre] = []
+        links[cadre].append(stream)
+        size += 1
     if links:
         yield job()
     # Every link is written: build the indexes left out (while the last chunks are

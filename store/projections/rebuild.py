@@ -115,6 +115,10 @@ def _rebuild(
         _lock(conn, projections)
         try:
             with conn.begin():
+                # The build's commit need not wait for its WAL (all its rows) to reach
+                # the disk: the swap's commit below waits for it first, and a crash
+                # before that loses only the built copies, never the live tables.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 for projection in projections:
                     copy_tables(conn, projection, SUFFIX, temp=False)
                 built_to = head(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -203,3 +204,29 @@ def _documents(engine: Engine) -> list[tuple[str, str, str]]:
             text("SELECT cadre_id, period, document FROM cadre_archive ORDER BY 1, 2")
         ).all()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+@pytest.mark.parametrize("field", ["cadre_id", "previous_cadre_id"])
+def test_the_plan_reads_links_in_order_from_its_partial_index(engine: Engine, field: str) -> None:
+    """Migration 0009: the index of each field that names a cadre lists exactly the
+    event types with that field, and gives the plan's order, so the plan streams
+    without a sort (it fails if a naming type is added without the index, or if the
+    query's expression or collation stops matching the index's)."""
+    index = {"cadre_id": "events_cadre_links", "previous_cadre_id": "events_previous_cadre_links"}
+    with engine.connect() as conn:
+        predicate = conn.execute(
+            text(
+                "SELECT pg_get_expr(indpred, indrelid) FROM pg_index "
+                "WHERE indexrelid = CAST(:i AS regclass)"
+            ),
+            {"i": index[field]},
+        ).scalar_one()
+        assert sorted(re.findall(r"'(\w+)'::text", predicate)) == cadre_archive._PLAN_FIELDS[field]
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("SET LOCAL enable_sort = off")
+        plan = driver.execute(
+            "EXPLAIN " + cadre_archive._PLAN.format(field=field),
+            (cadre_archive._PLAN_FIELDS[field], "1", 1),
+        ).fetchall()
+    assert f"Index Scan using {index[field]} on events" in plan[0][0]
