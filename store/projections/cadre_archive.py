@@ -281,14 +281,17 @@ def _links(conn: Connection, bound: Checkpoint) -> Iterator[tuple[str, str]]:
                 yield link
 
 
-def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[ChunkJob]:
+def _jobs(
+    conn: Connection, suffix: str, bound: Checkpoint, indexes: Sequence[str]
+) -> Iterator[ChunkJob]:
     """Cadres in chunks that each name about _CHUNK_STREAMS streams, read from the
     events in one pass (a server-side cursor: memory holds one chunk); each chunk's
-    links are written to the links table as it is handed out."""
+    links are written to the links table as it is handed out. Once the last is, the
+    links' indexes left out and ``indexes`` are built."""
     links: dict[str, list[str]] = {}
     size = 0
     table = f"{LINKS}{suffix}"
-    deferred = defer_indexes(conn, table)
+    deferred = [*defer_indexes(conn, table), *indexes]
 
     def job() -> ChunkJob:
         rows = ((stream, cadre) for cadre, streams in links.items() for stream in streams)
@@ -307,7 +310,7 @@ def _jobs(conn: Connection, suffix: str, bound: Checkpoint) -> Iterator[ChunkJob
     if links:
         yield job()
     # Every link is written: build the indexes left out (while the last chunks are
-    # computed), the same as those ``copy_tables`` made.
+    # computed), the same as those ``copy_tables`` made, and the caller's.
     for definition in deferred:
         _driver(conn).execute(definition)
 
@@ -407,12 +410,19 @@ def _chunk_task(task: tuple[ChunkFunction[Computed], ChunkJob]) -> Computed:
 
 
 def in_chunks(
-    conn: Connection, suffix: str, bound: Checkpoint, compute: ChunkFunction[Computed]
+    conn: Connection,
+    suffix: str,
+    bound: Checkpoint,
+    compute: ChunkFunction[Computed],
+    *,
+    indexes: Sequence[str] = (),
 ) -> Iterator[Computed]:
     """``compute`` of each chunk of cadres (``_jobs``: which also writes the links table),
     in worker processes when there are several; ``compute`` must be a module-level
-    function (it is sent to the workers)."""
-    jobs = _jobs(conn, suffix, bound)
+    function (it is sent to the workers). ``indexes`` (definitions) are built once every
+    chunk is handed out, while the last ones are computed: the rows written after that
+    go into them one by one, the others are indexed at once."""
+    jobs = _jobs(conn, suffix, bound, indexes)
     task: Callable[[tuple[ChunkFunction[Computed], ChunkJob]], Computed] = _chunk_task
     if bound.position >= _MANY_EVENTS:
         # Surely several chunks: the workers start while the plan's query runs.

@@ -111,15 +111,15 @@ def build_all(conn: Connection, suffix: str, bound: Checkpoint, progress: Progre
     summary = f"{case_summary.NAME}{suffix}"
     board_cases = f"{unit_board.CASES}{suffix}"
     archive = f"{cadre_archive.NAME}{suffix}"
+    # Their secondary indexes are built once every chunk is handed out, not after the
+    # last one is written: one core would be idle while they are.
     deferred = defer_indexes(conn, summary) + defer_indexes(conn, board_cases)
     for archive_rows, summaries, boards, events in cadre_archive.in_chunks(
-        conn, suffix, bound, _chunk_all
+        conn, suffix, bound, _chunk_all, indexes=deferred
     ):
         copy_binary(conn, archive, cadre_archive.ARCHIVE_COLUMNS, archive_rows)
         copy_binary(conn, summary, case_summary.COLUMNS, summaries)
         copy_binary(conn, board_cases, unit_board.CASE_COLUMNS, boards)
         progress(events)
     _build_unlinked(conn, suffix, bound, progress)
-    for definition in deferred:
-        conn.exec_driver_sql(definition)
     unit_board.sum_board(conn, suffix)

@@ -33,6 +33,24 @@ from .helpers import SUPERVISOR, Case, at, catch_up, open_command, unit_actor
 pytestmark = pytest.mark.integration
 
 
+def _index_definitions(engine: Engine) -> dict[str, list[str]]:
+    """Per table of every projection: its indexes' definitions, without their names."""
+    found = {}
+    with engine.connect() as conn:
+        for projection in PROJECTIONS.values():
+            for table in projection.tables:
+                rows = conn.execute(
+                    text(
+                        "SELECT regexp_replace(pg_get_indexdef(indexrelid), "
+                        "'INDEX \\S+ ON', 'INDEX ON') FROM pg_index "
+                        "WHERE indrelid = CAST(:t AS regclass)"
+                    ),
+                    {"t": table},
+                ).scalars()
+                found[table] = sorted(rows)
+    return found
+
+
 def _tables_digest(engine: Engine) -> dict[str, tuple[str, int]]:
     """Per table of every projection: md5 of its rows in key order, and their count."""
     found = {}
@@ -106,10 +124,13 @@ def test_one_pass_gives_the_rows_of_each_projections_own_build(
     separate = _tables_digest(engine)
     assert all(count > 0 for _, count in separate.values())
 
+    indexes = _index_definitions(engine)
     counted: list[int] = []
     results = rebuild_all(engine, progress=counted.append)
 
     assert _tables_digest(engine) == separate
+    # The indexes left out while the rows were written are all back, as they were.
+    assert _index_definitions(engine) == indexes
     assert [r.name for r in results] == list(PROJECTIONS)
     assert len({r.checkpoint for r in results}) == 1
     # Each event counts once for progress: streams in two chunks, and the stream in none.
