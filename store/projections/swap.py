@@ -34,11 +34,17 @@ _WRITE = (
 
 
 def copy_tables(conn: Connection, projection: Projection, suffix: str, *, temp: bool) -> None:
-    """Empty copies ``<table><suffix>`` of the live tables, with their indexes."""
+    """Empty copies ``<table><suffix>`` of the live tables, with their indexes, their
+    columns' storage and their storage options (which ``LIKE`` leaves out)."""
     for table in projection.tables:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}{suffix}")
         kind = "TEMP TABLE" if temp else "TABLE"
-        conn.exec_driver_sql(f"CREATE {kind} {table}{suffix} (LIKE {table} INCLUDING ALL)")
+        options = conn.exec_driver_sql(
+            "SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = %s::regclass",
+            (table,),
+        ).scalar()
+        kept = f" WITH ({options})" if options else ""
+        conn.exec_driver_sql(f"CREATE {kind} {table}{suffix} (LIKE {table} INCLUDING ALL){kept}")
 
 
 def defer_indexes(conn: Connection, table: str) -> list[str]:
