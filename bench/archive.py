@@ -21,11 +21,11 @@ child process (so its peak RSS is its own):
            ``rebuild_all`` (what ``zhenggai archive rebuild`` runs: every read model
            from one pass over the log)
 
-and prints events per second (median), ratio = raw time / rebuild time of the
-same round (median, and range over the rounds; goal >= 0.5: this machine's speed
-drifts by a third within minutes, so one round says little), and the peak RSS of
-the process and of its largest build worker (goal: at the larger size under 1.5x
-the peak at 100k).
+and prints events per second (median), ratio = raw time / rebuild time, the raw time
+being the mean of the raw reads just before and just after that rebuild (median, and
+range over the rounds; goal >= 0.5: this machine's speed drifts by a third within
+minutes, so one round says little), and the peak RSS of the process and of its
+largest build worker (goal: at the larger size under 1.5x the peak at 100k).
 """
 
 from __future__ import annotations
@@ -426,24 +426,35 @@ def _spread(values: list[float]) -> str:
 
 
 def measure(url: str, names: list[str], rounds: int) -> None:
-    """``rounds`` rounds of the raw read and each rebuild in turn. Each rebuild's ratio is
-    taken against the raw read of its own round (the machine's speed drifts over a
-    minute; a round's measurements are close in time), and the median over the rounds
-    is printed, with the range."""
+    """``rounds`` rounds of the raw read and each rebuild in turn, with a raw read before
+    the first rebuild and after each: a rebuild's ratio is taken against the mean of the
+    raw reads just before and just after it (this machine's speed drifts by a third
+    within a minute, and a round at 1M lasts minutes). The median over the rounds is
+    printed, with the range."""
     raws: list[float] = []
     took: dict[str, list[float]] = {name: [] for name in names}
+    baseline: dict[str, list[float]] = {name: [] for name in names}
     peaks: dict[str, tuple[float, float]] = {}
     count = 0
-    for _ in range(rounds):
+
+    def raw_read() -> float:
+        nonlocal count
         _settle(url)
-        raw_s, raw_mib, count = _in_child(_raw, url)
-        raws.append(raw_s)
-        peaks["raw"] = _higher(peaks.get("raw"), raw_mib)
+        seconds, mib, count = _in_child(_raw, url)
+        raws.append(seconds)
+        peaks["raw"] = _higher(peaks.get("raw"), mib)
+        return seconds
+
+    for _ in range(rounds):
+        before = raw_read()
         for name in names:
             _settle(url)
             seconds, mib, _ = _in_child(_rebuild, url, name)
+            after = raw_read()
             took[name].append(seconds)
+            baseline[name].append((before + after) / 2)
             peaks[name] = _higher(peaks.get(name), mib)
+            before = after
     raw_rate = count / statistics.median(raws)
     print(
         f"\n{count:,} events, {rounds} round(s)   raw read {raw_rate:>9,.0f} ev/s"
@@ -452,18 +463,18 @@ def measure(url: str, names: list[str], rounds: int) -> None:
     for name in names:
         label = "all, one pass" if name == ALL else name
         rate = count / statistics.median(took[name])
-        ratios = [raw / seconds for raw, seconds in zip(raws, took[name], strict=True)]
+        ratios = [raw / t for raw, t in zip(baseline[name], took[name], strict=True)]
         print(
             f"  rebuild {label:<13} {rate:>9,.0f} ev/s  ratio {_spread(ratios)}"
             f"  {_mib(peaks[name])}"
         )
     own = [n for n in names if n != ALL]
     if len(own) == len(PROJECTIONS):
-        label = "each in a row"  # for comparison: the sum of the three own rebuilds
-        totals = [sum(took[n][i] for n in own) for i in range(rounds)]
-        ratios = [raw / total for raw, total in zip(raws, totals, strict=True)]
-        rate = count / statistics.median(totals)
-        print(f"  rebuild {label:<13} {rate:>9,.0f} ev/s  ratio {_spread(ratios)}")
+        label = "each in a row"  # for comparison: the three own rebuilds one after another
+        # Each rebuild's time in raw reads of its own baseline, summed.
+        totals = [sum(took[n][i] / baseline[n][i] for n in own) for i in range(rounds)]
+        rate = count / statistics.median(sum(took[n][i] for n in own) for i in range(rounds))
+        print(f"  rebuild {label:<13} {rate:>9,.0f} ev/s  ratio {_spread([1 / t for t in totals])}")
 
 
 def main() -> None:
