@@ -227,7 +227,8 @@ def _apply(
 _PLAN = """
 SELECT (data->>'{field}') COLLATE "C", stream_id COLLATE "C"
 FROM events
-WHERE type = ANY(%s) AND (tx_id, position) <= (%s::text::xid8, %s)
+WHERE type = ANY(%s) AND (data->>'{field}') IS NOT NULL
+    AND (tx_id, position) <= (%s::text::xid8, %s)
 ORDER BY 1, 2
 """
 # Each field that names a cadre, and the case event types that have it.
@@ -276,7 +277,7 @@ def _links(conn: Connection, bound: Checkpoint) -> Iterator[tuple[str, str]]:
         last = None
         for link in heapq.merge(*cursors):
             # A stream names a cadre in several events (its finding, its opening …).
-            if link != last and link[0] is not None:
+            if link != last:
                 last = link
                 yield link
 
@@ -285,7 +286,7 @@ def _jobs(
     conn: Connection, suffix: str, bound: Checkpoint, indexes: Sequence[str]
 ) -> Iterator[ChunkJob]:
     """Cadres in chunks that each name about _CHUNK_STREAMS streams, read from the
-    events in one pass (a server-side cursor: memory holds one chunk); each chunk's
+    events in one pass (``_links``: memory holds one chunk); each chunk's
     links are written to the links table as it is handed out. Once the last is, the
     links' indexes left out and ``indexes`` are built."""
     links: dict[str, list[str]] = {}
