@@ -223,7 +223,8 @@ def _apply(
 # ``_links``. The build writes the links table from this one pass. Byte order is the
 # order of Python's strings, so the merge and the chunks' "lowest cadre" agree with
 # the database; within a cadre, streams come in the order ``_links_of`` gives them to a
-# batch and ``domain.archive`` sums cases in (stream id order, by code point).
+# batch, which is the order ``domain.archive`` sums cases in (stream ids by code point,
+# the same as by UTF-8 bytes).
 _PLAN = """
 SELECT (data->>'{field}') COLLATE "C", stream_id COLLATE "C"
 FROM events
