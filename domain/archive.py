@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -435,6 +435,11 @@ class _Tally:
         self.ids: dict[str, str] = {}
 
 
+def _figure_text(value: int, tally: _Tally) -> str:
+    """The JSON of a figure: ``value`` and the tally's event ids."""
+    return f'{{"value":{value},"event_ids":[{",".join(tally.ids.values())}]}}'
+
+
 # Where each field of an archive comes from, in the model's order: a figure shown as it
 # is summed (the tally's name), or one of the values below, derived from the tallies by
 # ``_Period``. ``archive`` builds the model from this, ``document`` writes its JSON.
@@ -468,24 +473,69 @@ _LAYOUT: tuple[tuple[str, _Source], ...] = (
 )
 if tuple(field for field, _ in _LAYOUT) != tuple(CadreArchive.model_fields):
     raise AssertionError("_LAYOUT must list CadreArchive's fields in order")
-# ``_LAYOUT`` for ``document``: (the field's key in the JSON with the separator before
-# it, what the field is: _FIGURE or _AVERAGE with the tallies, or the source above).
-_FIGURE, _AVERAGE = -1, -2
-
-
-def _step(n: int, field: str, source: _Source) -> tuple[str, int, str, tuple[str, str]]:
-    key = ("{" if n == 0 else ",") + f'"{field}":'
-    if isinstance(source, str):
-        return key, _FIGURE, source, ("", "")
-    if isinstance(source, tuple):
-        return key, _AVERAGE, "", source
-    return key, source, "", ("", "")
-
-
-_WRITE = tuple(_step(n, field, source) for n, (field, source) in enumerate(_LAYOUT))
 _ZERO_JSON = _ZERO.model_dump_json()
 _entry_json = TimelineEntry.__pydantic_serializer__.to_json
 _moment_json = TypeAdapter(datetime).dump_json
+
+# (a map's key in JSON with its colon, the tally of its figure)
+_LEVEL_KEYS = tuple((f"{_quoted(level)}:", name) for level, name in _LEVEL_FIGURES)
+_ACTION_KEYS = tuple((f"{_quoted(action)}:", name) for action, name in _ACTION_FIGURES)
+
+
+class _Template(NamedTuple):
+    """An archive's JSON cut into parts (``_template``): every part that may vary is
+    a slot of its own, holding the text of an archive nothing counted in. A document is
+    a copy of the parts with the slots of what was counted filled in, joined."""
+
+    parts: tuple[str, ...]
+    figures: dict[str, int]  # tally -> the slot of its figure
+    averages: tuple[tuple[int, str, str], ...]  # (slot, total tally, count tally)
+    cadre: int
+    period: int
+    as_of: int
+    top: int
+    timeline: int
+
+
+def _template() -> _Template:
+    parts: list[str] = []
+    figures: dict[str, int] = {}
+    averages: list[tuple[int, str, str]] = []
+    slots: dict[int, int] = {}
+
+    def slot(text: str) -> int:
+        parts.append(text)
+        return len(parts) - 1
+
+    def figure_map(keys: tuple[tuple[str, str], ...]) -> None:
+        for n, (key, name) in enumerate(keys):
+            parts.append(("{" if n == 0 else ",") + key)
+            figures[name] = slot(_ZERO_JSON)
+        parts.append("}")
+
+    for n, (field, source) in enumerate(_LAYOUT):
+        parts.append(("{" if n == 0 else ",") + f'"{field}":')
+        if isinstance(source, str):
+            figures[source] = slot(_ZERO_JSON)
+        elif isinstance(source, tuple):
+            averages.append((slot("null"), *source))
+        elif source == _LEVELS:
+            figure_map(_LEVEL_KEYS)
+        elif source == _ACTIONS:
+            figure_map(_ACTION_KEYS)
+        else:
+            slots[source] = slot({_TOP: _ZERO_JSON, _TIMELINE: "[]"}.get(source, ""))
+    parts.append("}")
+    return _Template(
+        tuple(parts),
+        figures,
+        tuple(averages),
+        slots[_CADRE],
+        slots[_PERIOD],
+        slots[_AS_OF],
+        slots[_TOP],
+        slots[_TIMELINE],
+    )
 
 
 @cache
@@ -557,72 +607,46 @@ class _Period:
         tally = self.tallies.get(name)
         if tally is None:
             return _ZERO_JSON
-        shown = tally.value if value is None else value
-        return f'{{"value":{shown},"event_ids":[{",".join(tally.ids.values())}]}}'
+        return _figure_text(tally.value if value is None else value, tally)
 
     def document(self, cadre_json: str, period: Period, as_of_json: str) -> str:
         """``self.archive(...).model_dump_json()`` written from the same tallies and
         derived values, with each timeline entry's and event id's text made once
         (``cadre_json``, ``as_of_json``: the cadre's id and ``as_of`` in JSON)."""
-        if not self.tallies:  # nothing counted (a third of a build's documents)
-            head, after_cadre, after_period, tail = _empty_document()
-            period_json = _period_json(period)
-            return head + cadre_json + after_cadre + period_json + after_period + as_of_json + tail
         return self.write(cadre_json, _period_json(period), as_of_json)
 
     def write(self, cadre_json: str, period_json: str, as_of_json: str) -> str:
-        parts: list[str] = []
-        add = parts.append
-        figure = self.figure_json
-        for key, kind, name, (total, count) in _WRITE:
-            add(key)
-            if kind == _FIGURE:
-                add(figure(name))
-            elif kind == _AVERAGE:
+        t = _TEMPLATE
+        parts = list(t.parts)
+        parts[t.cadre], parts[t.period], parts[t.as_of] = cadre_json, period_json, as_of_json
+        tallies = self.tallies
+        if not tallies:  # nothing counted (a third of a build's documents)
+            return "".join(parts)
+        slots = t.figures
+        for name, tally in tallies.items():
+            slot = slots.get(name)
+            if slot is not None:
+                parts[slot] = (
+                    f'{{"value":{tally.value},"event_ids":[{",".join(tally.ids.values())}]}}'
+                )
+        for slot, total, count in t.averages:
+            if count in tallies:
                 average = _average(self.value(total), self.value(count))
-                add("null" if average is None else _quoted(average))
-            elif kind == _CADRE:
-                add(cadre_json)
-            elif kind == _PERIOD:
-                add(period_json)
-            elif kind == _AS_OF:
-                add(as_of_json)
-            elif kind == _TOP:
-                top = self.top_level()
-                add(figure(f"level_{top}", top) if top else _ZERO_JSON)
-            elif kind == _LEVELS:
-                add(_map_json(_LEVEL_KEYS, figure))
-            elif kind == _ACTIONS:
-                add(_map_json(_ACTION_KEYS, figure))
-            else:
-                add("[" + ",".join(timed[3] for timed in self.sorted_timeline()) + "]")
-        add("}")
+                parts[slot] = "null" if average is None else _quoted(average)
+        top = self.top_level()
+        if top:
+            parts[t.top] = self.figure_json(f"level_{top}", top)
+        parts[t.timeline] = "[" + ",".join(timed[3] for timed in self.sorted_timeline()) + "]"
         return "".join(parts)
-
-
-@cache
-def _empty_document() -> tuple[str, str, str, str]:
-    """The JSON of an archive nothing counted in, cut around its cadre, period and
-    as_of: written once by ``_Period.write`` with marks no JSON text holds (a NUL
-    character is always escaped in JSON)."""
-    text = _Period().write("\0", "\0", "\0")
-    head, after_cadre, after_period, tail = text.split("\0")
-    return head, after_cadre, after_period, tail
-
-
-# (a map's key in JSON with its colon, the tally of its figure)
-_LEVEL_KEYS = tuple((f"{_quoted(level)}:", name) for level, name in _LEVEL_FIGURES)
-_ACTION_KEYS = tuple((f"{_quoted(action)}:", name) for action, name in _ACTION_FIGURES)
-
-
-def _map_json(keys: tuple[tuple[str, str], ...], figure: Callable[[str], str]) -> str:
-    return "{" + ",".join(key + figure(name) for key, name in keys) + "}"
 
 
 def _average(total: int, count: int) -> str | None:
     if count == 0:
         return None
     return str((Decimal(total) / Decimal(count)).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+
+
+_TEMPLATE = _template()
 
 
 def archives_of(
