@@ -403,12 +403,17 @@ ChunkFunction = Callable[[Connection | psycopg.Connection[Any], ChunkJob], Compu
 
 
 def _chunk_task(task: tuple[ChunkFunction[Computed], ChunkJob]) -> Computed:
+    """``compute`` of a chunk in a worker, in a transaction of its own that commits
+    what it wrote (a computation that writes rows itself; most only read)."""
     compute, job = task
     conn = worker_connection()
     try:
-        return compute(conn, job)
-    finally:
+        result = compute(conn, job)
+    except BaseException:
         conn.rollback()
+        raise
+    conn.commit()
+    return result
 
 
 def in_chunks(
@@ -420,8 +425,9 @@ def in_chunks(
     indexes: Sequence[str] = (),
 ) -> Iterator[Computed]:
     """``compute`` of each chunk of cadres (``_jobs``: which also writes the links table),
-    in worker processes when there are several; ``compute`` must be a module-level
-    function (it is sent to the workers). ``indexes`` (definitions) are built once every
+    in worker processes when there are several, each chunk in a worker's transaction
+    of its own, which commits; ``compute`` must be a module-level function or a partial
+    of one (it is sent to the workers). ``indexes`` (definitions) are built once every
     chunk is handed out, while the last ones are computed: the rows written after that
     go into them one by one, the others are indexed at once."""
     jobs = _jobs(conn, suffix, bound, indexes)

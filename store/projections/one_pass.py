@@ -16,10 +16,19 @@ finding, so this finds none in a real log): they are read afterwards.
 The rows are the same, to the byte, as each projection's own build gives: the same
 functions of the same facts (``summary_row``, ``board_case_row``, ``archive_rows``),
 checked by the tests that compare this build with the others.
+
+Where the tables to fill are committed ones (a rebuild's, ``tables_shared``), each
+worker writes its chunk's rows itself, in its own transaction, which commits: the
+rows (about 3.6 MB a chunk, mostly archive documents) then cross no pipe to the
+build process and are not sent on from there, which cost about a twentieth of a
+100k-event rebuild's CPU, and the last chunk's rows are written by the worker that
+computed them. A check's scratch copy is temporary, seen only by the check's own
+session, so the workers hand their rows back and the build writes them.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -37,7 +46,7 @@ from store.projections.swap import defer_indexes
 from store.projections.write import binary_rows, copy_binary, copy_rows
 from store.reading import Checkpoint
 
-__all__ = ["build_all"]
+__all__ = ["build_all", "build_all_shared"]
 
 _UNLINKED_BATCH = 1000  # streams read at once by the pass over streams in no chunk
 # Events read for their business time alone: the state's loose types, whose content
@@ -82,6 +91,21 @@ def _chunk_all(
     return archive, binary_rows(summaries), binary_rows(boards), events
 
 
+def _chunk_written(
+    suffix: str, conn: Connection | psycopg.Connection[Any], job: cadre_archive.ChunkJob
+) -> int:
+    """``_chunk_all``, its rows written into the ``<table><suffix>`` of the three
+    read models with ``conn``; the events the chunk counts."""
+    if isinstance(conn, psycopg.Connection):  # a worker's own transaction, which commits
+        # Like the build's, its commit need not wait for the WAL: the swap's does.
+        conn.execute("SET LOCAL synchronous_commit = off")
+    archive, summaries, boards, events = _chunk_all(conn, job)
+    copy_binary(conn, f"{cadre_archive.NAME}{suffix}", cadre_archive.ARCHIVE_COLUMNS, archive)
+    copy_binary(conn, f"{case_summary.NAME}{suffix}", case_summary.COLUMNS, summaries)
+    copy_binary(conn, f"{unit_board.CASES}{suffix}", unit_board.CASE_COLUMNS, boards)
+    return events
+
+
 def _unlinked(conn: Connection, suffix: str) -> list[str]:
     """Streams that no link names (the links table is whole once the chunks are read)."""
     rows = conn.exec_driver_sql(
@@ -105,21 +129,41 @@ def _build_unlinked(conn: Connection, suffix: str, bound: Checkpoint, progress: 
         progress(sum(len(events) for events in read.values()))
 
 
-def build_all(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress) -> None:
+def build_all(
+    conn: Connection,
+    suffix: str,
+    bound: Checkpoint,
+    progress: Progress,
+    *,
+    tables_shared: bool = False,
+) -> None:
     """Fill the empty ``<table><suffix>`` of the three read models from every event at
-    or before ``bound``, in the connection's transaction."""
+    or before ``bound``, in the connection's transaction; with ``tables_shared`` (the
+    tables are committed, so other sessions see them), the workers write the chunks'
+    rows in transactions of their own."""
     summary = f"{case_summary.NAME}{suffix}"
     board_cases = f"{unit_board.CASES}{suffix}"
     archive = f"{cadre_archive.NAME}{suffix}"
-    # Their secondary indexes are built once every chunk is handed out, not after the
-    # last one is written: one core would be idle while they are.
-    deferred = defer_indexes(conn, summary) + defer_indexes(conn, board_cases)
-    for archive_rows, summaries, boards, events in cadre_archive.in_chunks(
-        conn, suffix, bound, _chunk_all, indexes=deferred
-    ):
-        copy_binary(conn, archive, cadre_archive.ARCHIVE_COLUMNS, archive_rows)
-        copy_binary(conn, summary, case_summary.COLUMNS, summaries)
-        copy_binary(conn, board_cases, unit_board.CASE_COLUMNS, boards)
-        progress(events)
+    if tables_shared:
+        # The summary's and board's indexes stay: built here while the workers write,
+        # the build's lock on the table would hold back their rows until it commits.
+        written = partial(_chunk_written, suffix)
+        for events in cadre_archive.in_chunks(conn, suffix, bound, written):
+            progress(events)
+    else:
+        # Their secondary indexes are built once every chunk is handed out, not after
+        # the last one is written: one core would be idle while they are.
+        deferred = defer_indexes(conn, summary) + defer_indexes(conn, board_cases)
+        for archive_rows, summaries, boards, events in cadre_archive.in_chunks(
+            conn, suffix, bound, _chunk_all, indexes=deferred
+        ):
+            copy_binary(conn, archive, cadre_archive.ARCHIVE_COLUMNS, archive_rows)
+            copy_binary(conn, summary, case_summary.COLUMNS, summaries)
+            copy_binary(conn, board_cases, unit_board.CASE_COLUMNS, boards)
+            progress(events)
     _build_unlinked(conn, suffix, bound, progress)
     unit_board.sum_board(conn, suffix)
+
+
+# A rebuild's: its tables are committed before the build starts.
+build_all_shared = partial(build_all, tables_shared=True)

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from store.projections.base import Build, Progress, Projection
 from store.projections.log import head
-from store.projections.one_pass import build_all
+from store.projections.one_pass import build_all_shared
 from store.projections.registry import PROJECTIONS
 from store.projections.swap import (
     catch_up,
@@ -88,7 +88,7 @@ def rebuild_all(
 ) -> list[RebuildResult]:
     """Rebuild every projection from one pass over the log (``one_pass.build_all``), and
     swap them all in in one transaction (each caught up to its live checkpoint)."""
-    return _rebuild(engine, tuple(PROJECTIONS.values()), build_all, on_start, progress)
+    return _rebuild(engine, tuple(PROJECTIONS.values()), build_all_shared, on_start, progress)
 
 
 def _lock(conn: Connection, projections: Sequence[Projection]) -> None:
@@ -115,12 +115,16 @@ def _rebuild(
         _lock(conn, projections)
         try:
             with conn.begin():
-                # The build's commit need not wait for its WAL (all its rows) to reach
-                # the disk: the swap's commit below waits for it first, and a crash
-                # before that loses only the built copies, never the live tables.
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                # Committed before the build, so that its worker processes can write
+                # into them (``one_pass.build_all_shared``); dropped below if it fails,
+                # and by the next rebuild if this process dies.
                 for projection in projections:
                     copy_tables(conn, projection, SUFFIX, temp=False)
+            with conn.begin():
+                # The build's commits need not wait for their WAL (all its rows) to
+                # reach the disk: the swap's commit below waits for it first, and a
+                # crash before that loses only the built copies, never the live tables.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 built_to = head(conn)
                 on_start(built_to)
                 build(conn, SUFFIX, built_to, progress)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
 
 __all__ = ["binary_rows", "copy_binary", "copy_rows"]
@@ -114,12 +115,14 @@ def binary_rows(rows: Iterable[Sequence[Any]]) -> bytes:
     return b"".join(parts)
 
 
-def copy_binary(conn: Connection, table: str, columns: Sequence[str], data: bytes) -> None:
+def copy_binary(
+    conn: Connection | psycopg.Connection[Any], table: str, columns: Sequence[str], data: bytes
+) -> None:
     """Append the rows ``binary_rows`` encoded to ``table`` in the connection's
-    transaction."""
+    transaction (a build's, or a build worker's own)."""
     if not data:
         return
-    driver = conn.connection.driver_connection
+    driver = conn if isinstance(conn, psycopg.Connection) else conn.connection.driver_connection
     assert driver is not None
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
     with driver.cursor() as cursor, cursor.copy(sql) as copy:

@@ -194,6 +194,49 @@ def test_a_failed_one_pass_leaves_the_live_tables_and_no_copy(
     assert _tables_digest(engine) == before
 
 
+def test_a_worker_failing_after_others_wrote_their_chunks_leaves_no_copy(
+    engine: Engine, mixed: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chunk per cadre, so the workers write (and commit) chunks before the last fails.
+    monkeypatch.setattr(cadre_archive, "_CHUNK_STREAMS", 1)
+    rebuild_all(engine)
+    before = _tables_digest(engine)
+    with engine.connect() as conn:
+        last = conn.execute(text('SELECT max(cadre_id COLLATE "C") FROM cadre_archive_links'))
+        last_cadre = last.scalar_one()
+    real = one_pass._chunk_all
+
+    def failing(conn: object, job: cadre_archive.ChunkJob) -> object:
+        if last_cadre in job[1]:
+            raise RuntimeError("a worker lost its connection")
+        return real(conn, job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(one_pass, "_chunk_all", failing)  # the forked workers inherit it
+    with pytest.raises(RuntimeError, match="lost its connection"):
+        rebuild_all(engine)
+    assert _tables_digest(engine) == before
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%_rebuild'"))
+        assert left.scalar_one() == 0
+    monkeypatch.setattr(one_pass, "_chunk_all", real)
+    rebuild_all(engine)
+    assert _tables_digest(engine) == before
+
+
+def test_a_rebuild_replaces_the_copies_a_dead_rebuild_left_behind(
+    engine: Engine, mixed: EventStore
+) -> None:
+    rebuild_all(engine)
+    before = _tables_digest(engine)
+    # What a rebuild killed in the middle leaves: committed copies, partly filled.
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE case_summary_rebuild (LIKE case_summary INCLUDING ALL)"))
+        conn.execute(text("INSERT INTO case_summary_rebuild SELECT * FROM case_summary LIMIT 1"))
+        conn.execute(text("UPDATE case_summary_rebuild SET title = '半途而废'"))
+    rebuild_all(engine)
+    assert _tables_digest(engine) == before
+
+
 def test_rebuild_all_refuses_while_one_projection_is_being_rebuilt(
     engine: Engine, mixed: EventStore
 ) -> None:
