@@ -300,43 +300,48 @@ class _CaseWalk:
     def add(self, cadre: str, name: str, *indices: int, amount: int = 1) -> None:
         self.counts.append(self.count(cadre, name, *indices, amount=amount))
 
+    def one(self, cadre: str, name: str, i: int) -> None:
+        """``add(cadre, name, i)``: most counts are of one event, by one."""
+        year, quarter = self.periods[i]
+        self.counts.append(_Count(cadre, name, year, quarter, (self.entry(i),)))
+
     def event(self, i: int, cadre: str | None, after: CaseState, start: int | None) -> None:
         """The counts of the ``i``-th event (``cadre``: the case's cadre before it, None
         before the finding; ``start``: where the case's cycle began)."""
         event = self.records[i].event
         cadre = cadre if cadre is not None else after.cadre_id
         if isinstance(event, CaseOpened | ResponsibilityAssigned | ResponsibilityTransferred):
-            self.add(after.cadre_id, "cases_assigned", i)
+            self.one(after.cadre_id, "cases_assigned", i)
         elif isinstance(event, CaseClosed):
-            self.add(cadre, "cases_closed", i)
+            self.one(cadre, "cases_closed", i)
             closed_on = self.days[i]
             if closed_on <= event.original_deadline:
-                self.add(cadre, "closed_on_time", i)
+                self.one(cadre, "closed_on_time", i)
             elif closed_on <= event.deadline and after.extensions_granted > 0:
-                self.add(cadre, "closed_within_extension", i)
+                self.one(cadre, "closed_within_extension", i)
             if start is not None:
                 days = (closed_on - self.days[start]).days
                 self.add(cadre, "days_to_close", start, i, amount=days)
-                self.add(cadre, "closed_cycles", i)
+                self.one(cadre, "closed_cycles", i)
         elif isinstance(event, CaseEscalated):
-            self.add(cadre, f"level_{int(event.level)}", i)
+            self.one(cadre, f"level_{int(event.level)}", i)
         elif isinstance(event, ExtensionRequested):
-            self.add(cadre, "extensions_requested", i)
+            self.one(cadre, "extensions_requested", i)
         elif isinstance(event, ExtensionGranted):
-            self.add(cadre, "extensions_granted", i)
+            self.one(cadre, "extensions_granted", i)
         elif isinstance(event, ClosureRejected):
-            self.add(cadre, "closures_sent_back", i)
+            self.one(cadre, "closures_sent_back", i)
         elif isinstance(event, CaseReopened):
-            self.add(cadre, "reopened_after_look_back", i)
+            self.one(cadre, "reopened_after_look_back", i)
         elif isinstance(event, SatisfactionRecorded):
             visit = self.count(cadre, "satisfaction_visits", i)
             score = _Count(cadre, _SATISFACTION_TOTAL, visit.year, visit.quarter, ())
             self.counts += (visit, score._replace(amount=event.score_percent))
         elif isinstance(event, AccountabilityRecorded):
-            self.add(event.cadre_id, "accountability_actions", i)
-            self.add(event.cadre_id, f"action_{event.action.value}", i)
+            self.one(event.cadre_id, "accountability_actions", i)
+            self.one(event.cadre_id, f"action_{event.action.value}", i)
         elif isinstance(event, ToleranceApplied):
-            self.add(event.cadre_id, "exemptions", i)
+            self.one(event.cadre_id, "exemptions", i)
 
 
 def case_facts(records: Sequence[RecordedEvent], policy: Policy = DEFAULT_POLICY) -> CaseFacts:
@@ -372,8 +377,9 @@ def _walked(
 ) -> tuple[CaseFacts, CaseState | None]:
     if not records:
         return _NO_FACTS, None
-    moments = [r.event.occurred_at for r in records]
-    if any(isinstance(r.event, CaseWithdrawn) for r in records):
+    events = [r.event for r in records]
+    moments = [e.occurred_at for e in events]
+    if any(issubclass(kind, CaseWithdrawn) for kind in {type(e) for e in events}):
         # Counts nothing: its state is wanted only by the caller.
         return withdrawn_case_facts(moments, policy), _state_of(records) if with_state else None
     days = policy.business_dates(moments)
@@ -383,8 +389,7 @@ def _walked(
     state: CaseState | None = None
     start: int | None = None  # CaseOpened or the last CaseReopened
     deadline_source: tuple[int, ...] = ()  # what set the deadline in force
-    for i, record in enumerate(records):
-        event = record.event
+    for i, event in enumerate(events):
         if isinstance(event, TimeOnly):  # changes nothing the archive reads (TIME_ONLY)
             if with_state:
                 state = evolve_owned_time(state, event.event_type, event.occurred_at)
