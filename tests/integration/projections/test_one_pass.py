@@ -173,6 +173,15 @@ def test_check_all_catches_each_copy_up_to_its_own_checkpoint(
     catch_up(engine)
 
 
+def _assert_live_tables_as_before_and_no_copy(
+    engine: Engine, before: dict[str, tuple[str, int]]
+) -> None:
+    assert _tables_digest(engine) == before
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%_rebuild'"))
+        assert left.scalar_one() == 0
+
+
 def test_a_failed_one_pass_leaves_the_live_tables_and_no_copy(
     engine: Engine, mixed: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,10 +194,7 @@ def test_a_failed_one_pass_leaves_the_live_tables_and_no_copy(
     monkeypatch.setattr(one_pass, "_build_unlinked", broken)
     with pytest.raises(RuntimeError, match="went away"):
         rebuild_all(engine)
-    assert _tables_digest(engine) == before
-    with engine.connect() as conn:
-        left = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%_rebuild'"))
-        assert left.scalar_one() == 0
+    _assert_live_tables_as_before_and_no_copy(engine, before)
     monkeypatch.undo()
     rebuild_all(engine)  # the rebuild locks were released
     assert _tables_digest(engine) == before
@@ -214,10 +220,7 @@ def test_a_worker_failing_after_others_wrote_their_chunks_leaves_no_copy(
     monkeypatch.setattr(one_pass, "_chunk_all", failing)  # the forked workers inherit it
     with pytest.raises(RuntimeError, match="lost its connection"):
         rebuild_all(engine)
-    assert _tables_digest(engine) == before
-    with engine.connect() as conn:
-        left = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%_rebuild'"))
-        assert left.scalar_one() == 0
+    _assert_live_tables_as_before_and_no_copy(engine, before)
     monkeypatch.setattr(one_pass, "_chunk_all", real)
     rebuild_all(engine)
     assert _tables_digest(engine) == before
