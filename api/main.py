@@ -15,6 +15,7 @@ from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
 from api.routes import (
     archive,
+    board,
     case_list,
     cases,
     commands,
@@ -85,6 +86,7 @@ def create_app(
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(findings.router)
     v1.include_router(case_list.router)
+    v1.include_router(board.router)
     v1.include_router(cases.router)
     v1.include_router(commands.router)
     v1.include_router(evidence.router)

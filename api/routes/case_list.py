@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.auth import CurrentActor, in_scope
+from api.auth import CurrentActor
 from api.deps import Store, Units
 from api.models import ID_PATTERN
 from api.problems import Problem
+from api.scope import scope_root
 from domain.vocabulary import Actor, CaseKind, CaseStatus, Role, Source, TrafficLight
 from store.directory import Directory
 from store.projections.case_summary import (
@@ -29,27 +30,10 @@ router = APIRouter(tags=["cases"])
 
 def _scope_filter(directory: Directory, actor: Actor, unit: str | None) -> dict[str, object]:
     """The part of the filter that keeps the list inside the caller's scope."""
+    root = scope_root(directory, actor, unit)
     if actor.role is Role.UNIT:
-        if unit is not None and unit != actor.unit_id:
-            raise _unknown_unit(unit)
-        return {"unit_ids": frozenset({actor.unit_id})}
-    root = unit or actor.unit_id
-    if root is None or (unit is not None and not in_scope(directory, actor, unit)):
-        raise _unknown_unit(unit or "")
-    found = directory.unit(root)
-    if found is None:
-        raise _unknown_unit(root)
-    return {"unit_path": found.path}
-
-
-def _unknown_unit(unit: str) -> Problem:
-    return Problem(
-        422,
-        "unit_not_found",
-        f"单位 {unit} 不存在或不在您的管辖范围内",
-        f"unit {unit} does not exist within your scope",
-        errors=[{"field": "query.unit", "message": "unknown unit"}],
-    )
+        return {"unit_ids": frozenset({root.unit_id})}
+    return {"unit_path": root.path}
 
 
 @router.get(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import CaseStatus
@@ -30,10 +30,11 @@ __all__ = [
     "CASES",
     "CASE_COLUMNS",
     "PROJECTION",
+    "BoardFigures",
     "UnitBoardRow",
     "board_case_row",
+    "read_board",
     "sum_board",
-    "unit_board",
 ]
 
 NAME = "unit_board"
@@ -65,11 +66,20 @@ SELECT unit_id, count(*),
     count(*) FILTER (WHERE light = 'red' AND escalation_level = 4),
     count(*) FILTER (WHERE closed),
     count(*) FILTER (WHERE closed_on_time),
-    CASE WHEN count(*) FILTER (WHERE closed) > 0 THEN
-        round(count(*) FILTER (WHERE closed_on_time)::numeric
-              / count(*) FILTER (WHERE closed), 4)::text END
+    {rate}
 FROM {cases} {where} GROUP BY unit_id
 """
+
+
+def _rate(closed: str, on_time: str) -> str:
+    """The on-time rate's one definition in SQL: a decimal string of four places, NULL
+    before any closure (the board's rows and its totals both use it)."""
+    return f"CASE WHEN {closed} > 0 THEN round(({on_time})::numeric / {closed}, 4)::text END"
+
+
+def _aggregate(board: str, cases: str, where: str) -> str:
+    rate = _rate("count(*) FILTER (WHERE closed)", "count(*) FILTER (WHERE closed_on_time)")
+    return _AGGREGATE.format(board=board, cases=cases, where=where, rate=rate)
 
 
 def board_case_row(facts: CaseFacts) -> tuple[Any, ...] | None:
@@ -121,7 +131,7 @@ def _apply(
     if units:
         unit_list = sorted(units)
         conn.exec_driver_sql(f"DELETE FROM {board} WHERE unit_id = ANY(%s)", (unit_list,))  # noqa: S608
-        sql = _AGGREGATE.format(board=board, cases=cases, where="WHERE unit_id = ANY(%s)")
+        sql = _aggregate(board, cases, "WHERE unit_id = ANY(%s)")
         conn.exec_driver_sql(sql, (unit_list,))
 
 
@@ -139,40 +149,55 @@ def _build(conn: Connection, suffix: str, bound: Checkpoint, progress: Progress)
 
 def sum_board(conn: Connection, suffix: str) -> None:
     """Fill the (empty) board from every case's row, once a build has written them."""
-    conn.exec_driver_sql(
-        _AGGREGATE.format(board=f"{NAME}{suffix}", cases=f"{CASES}{suffix}", where="")
-    )
+    conn.exec_driver_sql(_aggregate(f"{NAME}{suffix}", f"{CASES}{suffix}", ""))
 
 
 PROJECTION = Projection(NAME, (CASES, NAME), (("stream_id",), ("unit_id",)), _apply, _build)
 
 
-class UnitBoardRow(BaseModel):
+class BoardFigures(BaseModel):
+    """What the board counts, for one unit or summed over several."""
+
     model_config = ConfigDict(frozen=True)
 
-    unit_id: str
-    cases: int
-    active: int
+    cases: int  # opened and not withdrawn
+    active: int  # open or waiting for closure verification
     green: int
     yellow: int
     red: int
     grey: int
+    # Red (overdue) cases by how far the escalation ladder has gone: the ageing
+    # buckets, in the policy's working days after the deadline.
     red_level_0: int
     red_level_1: int
     red_level_2: int
     red_level_3: int
     red_level_4: int
     closed: int
-    closed_on_time: int
+    closed_on_time: int  # by the original deadline
     on_time_rate: str | None  # decimal string, four places; None before any closure
 
 
-def unit_board(engine: Engine, unit_ids: Sequence[str] | None = None) -> list[UnitBoardRow]:
-    """The board's rows (of ``unit_ids`` when given), by unit id."""
-    where = "" if unit_ids is None else "WHERE unit_id = ANY(:units)"
+class UnitBoardRow(BoardFigures):
+    unit_id: str
+
+
+_COUNTS = tuple(name for name in BoardFigures.model_fields if name != "on_time_rate")
+_SUMS = ", ".join(f"COALESCE(sum({c}), 0)::int AS {c}" for c in _COUNTS)
+# The names are the model's fields, not input; the units are a parameter.
+_READ = (
+    f"SELECT unit_id, {_SUMS}, {_rate('sum(closed)', 'sum(closed_on_time)')} AS on_time_rate "  # noqa: S608
+    f"FROM {NAME} WHERE unit_id = ANY(%s) GROUP BY ROLLUP (unit_id) ORDER BY unit_id NULLS LAST"
+)
+
+
+def read_board(engine: Engine, unit_ids: Sequence[str]) -> tuple[list[UnitBoardRow], BoardFigures]:
+    """The board's rows of ``unit_ids`` that have cases, by unit id, and their totals,
+    read in one statement (one snapshot: the totals are the sum of the rows given)."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(f"SELECT * FROM {NAME} {where} ORDER BY unit_id"),  # noqa: S608
-            {"units": list(unit_ids or [])},
-        ).mappings()
-        return [UnitBoardRow.model_validate(dict(r)) for r in rows]
+        rows = conn.exec_driver_sql(_READ, (list(unit_ids),)).mappings().all()
+    *units, total = rows  # ROLLUP's grand total comes last, and even over no rows
+    found = [UnitBoardRow.model_validate(dict(r)) for r in units]
+    totals = dict(total)
+    del totals["unit_id"]
+    return found, BoardFigures.model_validate(totals)
