@@ -10,9 +10,27 @@ from typing import Any
 from sqlalchemy import Engine
 
 from domain.case import CaseState, decide, evolve
-from domain.commands import Command, OpenCase
+from domain.commands import (
+    ApplyTolerance,
+    Command,
+    Escalate,
+    GrantExtension,
+    MarkOverdue,
+    OpenCase,
+    RaiseWarning,
+    RecordAccountability,
+    RecordSatisfaction,
+    RejectClosure,
+    ReopenCase,
+    RequestClosure,
+    RequestExtension,
+    SubmitPlan,
+    TransferResponsibility,
+    VerifyClosure,
+    WithdrawCase,
+)
 from domain.events import Event
-from domain.vocabulary import Actor, CaseKind, Role, Source
+from domain.vocabulary import AccountabilityAction, Actor, CaseKind, Role, Source, WarningReason
 from store.event_store import EventStore
 from store.projections.registry import PROJECTIONS
 from store.projections.runner import subscription_for
@@ -81,3 +99,64 @@ class Case:
 def catch_up(engine: Engine, batch_size: int = 500) -> None:
     for projection in PROJECTIONS.values():
         subscription_for(engine, projection, batch_size=batch_size).run_once()
+
+
+def step(name: str, unit_id: str, transfer_to: tuple[str, str] = ("", "")) -> Command:
+    """A scripted scenario's step by name, for a case of ``unit_id`` (a transfer goes to
+    the unit and cadre ``transfer_to``)."""
+    unit = unit_actor(unit_id)
+    steps: dict[str, Command] = {
+        "request": RequestClosure(actor=unit, summary="完成"),
+        "verify": VerifyClosure(actor=SUPERVISOR),
+        "reject": RejectClosure(actor=SUPERVISOR, reason="材料不足"),
+        "extend": RequestExtension(
+            actor=unit, reason="工程量大", proposed_deadline=date(2025, 6, 30)
+        ),
+        "grant": GrantExtension(actor=SUPERVISOR),
+        "warn": RaiseWarning(actor=SYSTEM, reason=WarningReason.NEAR_DEADLINE),
+        "overdue": MarkOverdue(actor=SYSTEM),
+        "escalate1": Escalate(actor=SYSTEM, level=1),
+        "escalate2": Escalate(actor=SYSTEM, level=2),
+        "reopen": ReopenCase(actor=SUPERVISOR, reason="反弹", deadline=date(2025, 6, 30)),
+        "withdraw": WithdrawCase(actor=SUPERVISOR, reason="不成立"),
+        "transfer": TransferResponsibility(
+            actor=SUPERVISOR, unit_id=transfer_to[0], cadre_id=transfer_to[1], reason="职责调整"
+        ),
+        "satisfaction80": RecordSatisfaction(actor=SUPERVISOR, score_percent=80),
+        "satisfaction90": RecordSatisfaction(actor=SUPERVISOR, score_percent=90),
+        "accountability": RecordAccountability(
+            actor=SUPERVISOR,
+            action=AccountabilityAction.ADMONISHMENT_TALK,
+            reason="整改不力",
+            by_decision=True,
+        ),
+        "tolerance": ApplyTolerance(actor=SUPERVISOR, reason="客观原因", by_decision=True),
+    }
+    return steps[name]
+
+
+Steps = list[tuple[datetime, str]]
+
+
+def advance(case: Case, steps: Steps, transfer_to: tuple[str, str] = ("", "")) -> None:
+    """Each named step (``step``) at its time."""
+    for when, name in steps:
+        assert case.state is not None
+        case.do(step(name, case.state.unit_id, transfer_to), when)
+
+
+def scripted(
+    store: EventStore,
+    finding_id: str,
+    unit_id: str,
+    cadre_id: str,
+    steps: Steps,
+    transfer_to: tuple[str, str] = ("", ""),
+) -> Case:
+    """A case opened on 2025-03-03 with the deadline 2025-04-30, its plan two days later,
+    then ``steps``."""
+    case = Case(store, finding_id)
+    case.do(open_command(finding_id, unit_id=unit_id, cadre_id=cadre_id), at(2025, 3, 3))
+    case.do(SubmitPlan(actor=unit_actor(unit_id), plan="方案"), at(2025, 3, 5))
+    advance(case, steps, transfer_to)
+    return case

@@ -3,66 +3,23 @@ red cases by escalation level, closures on time, a transfer and a withdrawal."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from sqlalchemy import Engine
 
-from domain.commands import (
-    Command,
-    Escalate,
-    GrantExtension,
-    MarkOverdue,
-    RaiseWarning,
-    RequestClosure,
-    RequestExtension,
-    SubmitPlan,
-    TransferResponsibility,
-    VerifyClosure,
-    WithdrawCase,
-)
-from domain.vocabulary import WarningReason
 from store.event_store import EventStore
 from store.projections.rebuild import rebuild_all
 from store.projections.unit_board import BoardFigures, read_board
 
-from .helpers import SUPERVISOR, SYSTEM, Case, at, catch_up, open_command, unit_actor
+from .helpers import Case, Steps, advance, at, catch_up, scripted
 
 pytestmark = pytest.mark.integration
 
+TO_SOUTH = ("south", "cadre-s1")
 ZERO = dict.fromkeys(BoardFigures.model_fields, 0) | {"on_time_rate": None}
 
 
-def _case(store: EventStore, name: str, unit: str, steps: list[tuple[datetime, str]]) -> Case:
-    """Opened 2025-03-03 with the deadline 2025-04-30 (a Wednesday), a plan two days later."""
-    case = Case(store, f"B-{name}")
-    case.do(open_command(f"B-{name}", unit_id=unit, cadre_id=f"cadre-{name}"), at(2025, 3, 3))
-    case.do(SubmitPlan(actor=unit_actor(unit), plan="方案"), at(2025, 3, 5))
-    advance(case, steps)
-    return case
-
-
-def advance(case: Case, steps: list[tuple[datetime, str]]) -> None:
-    for when, step in steps:
-        assert case.state is not None
-        unit = unit_actor(case.state.unit_id)
-        commands: dict[str, Command] = {
-            "request": RequestClosure(actor=unit, summary="完成"),
-            "verify": VerifyClosure(actor=SUPERVISOR),
-            "extend": RequestExtension(
-                actor=unit, reason="工程量大", proposed_deadline=datetime(2025, 6, 30).date()
-            ),
-            "grant": GrantExtension(actor=SUPERVISOR),
-            "warn": RaiseWarning(actor=SYSTEM, reason=WarningReason.NEAR_DEADLINE),
-            "overdue": MarkOverdue(actor=SYSTEM),
-            "escalate1": Escalate(actor=SYSTEM, level=1),
-            "escalate2": Escalate(actor=SYSTEM, level=2),
-            "withdraw": WithdrawCase(actor=SUPERVISOR, reason="不成立"),
-            "transfer": TransferResponsibility(
-                actor=SUPERVISOR, unit_id="south", cadre_id="cadre-s1", reason="职责调整"
-            ),
-        }
-        case.do(commands[step], when)
+def _case(store: EventStore, name: str, unit: str, steps: Steps) -> Case:
+    return scripted(store, f"B-{name}", unit, f"cadre-{name}", steps, TO_SOUTH)
 
 
 def _board(**counts: object) -> dict[str, object]:
@@ -154,7 +111,7 @@ def north_before_transfer(engine: Engine) -> dict[str, object]:
     moved = _case(store, "s1", "north", [])
     catch_up(engine, batch_size=7)
     before = _read(engine, ["north"])[0]["north"]
-    advance(moved, [(at(2025, 3, 20), "transfer")])
+    advance(moved, [(at(2025, 3, 20), "transfer")], TO_SOUTH)
     catch_up(engine, batch_size=7)
     return before
 

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 
 import pytest
 from sqlalchemy import Engine, text
 
 from domain.archive import CadreArchive, Period
-from domain.commands import (
-    ApplyTolerance,
-    Command,
-    Escalate,
-    GrantExtension,
-    MarkOverdue,
-    RecordAccountability,
-    RecordSatisfaction,
-    RejectClosure,
-    ReopenCase,
-    RequestClosure,
-    RequestExtension,
-    SubmitPlan,
-    TransferResponsibility,
-    VerifyClosure,
-    WithdrawCase,
-)
-from domain.vocabulary import AccountabilityAction
 from store.event_store import EventStore
 from store.projections.cadre_archive import read_archive
 
-from .helpers import SUPERVISOR, SYSTEM, Case, at, catch_up, open_command, unit_actor
+from .helpers import Steps, at, catch_up, scripted
 
 pytestmark = pytest.mark.integration
 
@@ -38,46 +19,14 @@ T = uuid.uuid4().hex[:6]
 UNIT_OF = {"a": "ua", "b": "ub", "c": "uc", "d": "ud"}
 
 
-def _run(store: EventStore, name: str, cadre: str, steps: list[tuple[datetime, str]]) -> None:
-    finding = f"Y{T}-{name}"
-    case = Case(store, finding)
-    case.do(open_command(finding, cadre_id=f"{cadre}{T}", unit_id=UNIT_OF[cadre]), at(2025, 3, 3))
-    case.do(SubmitPlan(actor=unit_actor(UNIT_OF[cadre]), plan="方案"), at(2025, 3, 5))
-    for when, step in steps:
-        assert case.state is not None
-        unit = unit_actor(case.state.unit_id)
-        commands: dict[str, Command] = {
-            "request": RequestClosure(actor=unit, summary="完成"),
-            "verify": VerifyClosure(actor=SUPERVISOR),
-            "reject": RejectClosure(actor=SUPERVISOR, reason="材料不足"),
-            "extend": RequestExtension(
-                actor=unit, reason="工程量大", proposed_deadline=date(2025, 6, 30)
-            ),
-            "grant": GrantExtension(actor=SUPERVISOR),
-            "overdue": MarkOverdue(actor=SYSTEM),
-            "escalate": Escalate(actor=SYSTEM, level=1),
-            "reopen": ReopenCase(actor=SUPERVISOR, reason="反弹", deadline=date(2025, 6, 30)),
-            "withdraw": WithdrawCase(actor=SUPERVISOR, reason="不成立"),
-            "transfer": TransferResponsibility(
-                actor=SUPERVISOR, unit_id="ua", cadre_id=f"a{T}", reason="职责调整"
-            ),
-            "satisfaction80": RecordSatisfaction(actor=SUPERVISOR, score_percent=80),
-            "satisfaction90": RecordSatisfaction(actor=SUPERVISOR, score_percent=90),
-            "accountability": RecordAccountability(
-                actor=SUPERVISOR,
-                action=AccountabilityAction.ADMONISHMENT_TALK,
-                reason="整改不力",
-                by_decision=True,
-            ),
-            "tolerance": ApplyTolerance(actor=SUPERVISOR, reason="客观原因", by_decision=True),
-        }
-        case.do(commands[step], when)
+def _run(store: EventStore, name: str, cadre: str, steps: Steps) -> None:
+    scripted(store, f"Y{T}-{name}", UNIT_OF[cadre], f"{cadre}{T}", steps, ("ua", f"a{T}"))
 
 
 ON_TIME = [(at(2025, 4, 9), "request"), (at(2025, 4, 10), "verify")]  # 38 days
 LATE = [
     (at(2025, 5, 6), "overdue"),
-    (at(2025, 5, 8), "escalate"),
+    (at(2025, 5, 8), "escalate1"),
     (at(2025, 5, 19), "request"),
     (at(2025, 5, 20), "verify"),
 ]  # 78 days
@@ -131,7 +80,7 @@ def archives(engine: Engine) -> dict[str, CadreArchive]:
         store,
         "d3",
         "d",
-        [(at(2025, 5, 6), "overdue"), (at(2025, 5, 8), "escalate"), (at(2025, 5, 9), "tolerance")],
+        [(at(2025, 5, 6), "overdue"), (at(2025, 5, 8), "escalate1"), (at(2025, 5, 9), "tolerance")],
     )
     _run(store, "d4", "d", [])
     _run(store, "d5", "d", [])
