@@ -10,6 +10,7 @@ line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -30,8 +31,8 @@ from sqlalchemy.exc import DBAPIError
 from cli.archive_common import chosen_projections, database, load_settings
 from cli.archive_messages import text
 from cli.preflight import UsageProblem, exit_with
+from store.projections.check import Difference, check_all
 from store.projections.check import check as check_projection
-from store.projections.check import check_all
 from store.projections.rebuild import RebuildBusy, count_events, rebuild_all
 from store.projections.rebuild import rebuild as rebuild_projection
 from store.reading import Checkpoint
@@ -50,6 +51,9 @@ ProjectionOption = Annotated[
     str | None,
     typer.Option("--projection", help="case_summary, unit_board or cadre_archive (default: all)."),
 ]
+
+
+_LISTED = 100  # differences listed per table; all are counted
 
 
 class _Speed(ProgressColumn):
@@ -124,6 +128,22 @@ def rebuild(projection: ProjectionOption = None) -> None:
         raise exit_with(UsageProblem(text("database_error", lang, reason=reason))) from None
 
 
+def _difference(difference: Difference, lang: str) -> str:
+    """One difference in the user's language."""
+    where = {"table": difference.table, "row": difference.key_text}
+    if difference.live is None:
+        rebuilt = json.dumps(difference.rebuilt, ensure_ascii=False, default=str)
+        return text("row_missing", lang, **where, rebuilt=rebuilt)
+    if difference.rebuilt is None:
+        return text("row_extra", lang, **where)
+    was, should = difference.live, difference.rebuilt
+    columns = text("column_separator", lang).join(
+        text("column_differs", lang, column=c, live=repr(was[c]), rebuilt=repr(should[c]))
+        for c in difference.columns()
+    )
+    return text("row_differs", lang, **where, columns=columns)
+
+
 @archive_app.command()
 def check(projection: ProjectionOption = None) -> None:
     """Rebuild into a scratch copy and compare it with the live tables, row by row (all
@@ -135,11 +155,23 @@ def check(projection: ProjectionOption = None) -> None:
         chosen = chosen_projections(projection, lang)
         with database(settings) as engine:
             names = ", ".join(item.name for item in chosen)
-            typer.echo(text("checking", lang, name=names), err=True)
-            if projection is None:
-                reports = check_all(engine)
-            else:
-                reports = [check_projection(engine, chosen[0])]
+            with _progress(lang) as bar:
+                task = bar.add_task(text("checking", lang, name=names), total=None)
+
+                def started(at: Checkpoint) -> None:
+                    bar.update(task, total=count_events(engine, at))
+
+                def advance(n: int) -> None:
+                    bar.advance(task, n)
+
+                if projection is None:
+                    reports = check_all(engine, on_start=started, progress=advance, limit=_LISTED)
+                else:
+                    reports = [
+                        check_projection(
+                            engine, chosen[0], on_start=started, progress=advance, limit=_LISTED
+                        )
+                    ]
             for report in reports:
                 at = report.checkpoint.position
                 if report.ok:
@@ -148,10 +180,12 @@ def check(projection: ProjectionOption = None) -> None:
                     )
                     continue
                 failed = True
-                count = len(report.differences)
-                typer.echo(text("check_failed", lang, name=report.name, count=count))
+                count = report.difference_count
+                listed = len(report.differences) < count
+                key = "check_failed_listed" if listed else "check_failed"
+                typer.echo(text(key, lang, name=report.name, count=count, limit=_LISTED))
                 for difference in report.differences:
-                    typer.echo("  " + difference.describe())
+                    typer.echo("  " + _difference(difference, lang))
     except UsageProblem as problem:
         raise exit_with(problem) from None
     except DBAPIError as exc:

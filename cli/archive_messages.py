@@ -40,8 +40,27 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "check_failed": (
         "{name} 与事件日志不一致：{count} 处差异",
-        "{name} differs from the event log: {count} differences",
+        "{name} differs from the event log in {count} row(s)",
     ),
+    "check_failed_listed": (
+        "{name} 与事件日志不一致：{count} 处差异（每张表列出前 {limit} 处）",
+        "{name} differs from the event log in {count} row(s)"
+        " (the first {limit} of each table listed)",
+    ),
+    "row_missing": (
+        "{table} [{row}]：实时表缺少此行（按事件日志应为 {rebuilt}）",
+        "{table} [{row}]: missing (log: {rebuilt})",
+    ),
+    "row_extra": (
+        "{table} [{row}]：实时表多出此行（事件日志得不出）",
+        "{table} [{row}]: extra (not in the log's result)",
+    ),
+    "row_differs": ("{table} [{row}]：{columns}", "{table} [{row}]: {columns}"),
+    "column_differs": (
+        "{column} 实时表为 {live}，按事件日志应为 {rebuilt}",
+        "{column}: {live} ≠ {rebuilt}",
+    ),
+    "column_separator": ("；", "; "),
     "events_per_second": ("事件/秒", "events/s"),
     "projector_running": (
         "投影进程已启动：{names}",

@@ -11,7 +11,7 @@ the copies of every projection from one pass over the log.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,15 +36,26 @@ class Difference:
     live: dict[str, Any] | None  # None: the row is missing from the live table
     rebuilt: dict[str, Any] | None  # None: the log gives no such row
 
+    @property
+    def key_text(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.key.items())
+
+    def columns(self) -> list[str]:
+        """The columns whose values differ, when the row is on both sides."""
+        if self.live is None or self.rebuilt is None:
+            return []
+        return sorted(c for c in self.live if self.live.get(c) != self.rebuilt.get(c))
+
     def describe(self) -> str:
-        key = ", ".join(f"{k}={v}" for k, v in self.key.items())
+        """In English, for logs and test failures (the command line says it in the
+        user's language)."""
+        where = f"{self.table} [{self.key_text}]"
         if self.live is None:
-            return f"{self.table} [{key}]: missing (log: {json.dumps(self.rebuilt, default=str)})"
+            return f"{where}: missing (log: {json.dumps(self.rebuilt, default=str)})"
         if self.rebuilt is None:
-            return f"{self.table} [{key}]: extra (not in the log's result)"
-        columns = sorted(c for c in self.live if self.live.get(c) != self.rebuilt.get(c))
-        parts = "; ".join(f"{c}: {self.live[c]!r} ≠ {self.rebuilt[c]!r}" for c in columns)
-        return f"{self.table} [{key}]: {parts}"
+            return f"{where}: extra (not in the log's result)"
+        parts = "; ".join(f"{c}: {self.live[c]!r} ≠ {self.rebuilt[c]!r}" for c in self.columns())
+        return f"{where}: {parts}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +63,8 @@ class CheckReport:
     name: str
     checkpoint: Checkpoint
     rows: int  # rows compared, live side
-    differences: tuple[Difference, ...]
+    differences: tuple[Difference, ...]  # the first ``limit`` of each table, in key order
+    difference_count: int = 0  # all of them, listed or not
 
     @property
     def ok(self) -> bool:
@@ -61,41 +73,56 @@ class CheckReport:
 
 def _compare(
     conn: Connection, table: str, key: tuple[str, ...], limit: int
-) -> tuple[int, list[Difference]]:
+) -> tuple[int, int, list[Difference]]:
+    """(rows of the live table, how many rows differ, the first ``limit`` of them)."""
     on = " AND ".join(f"l.{k} = c.{k}" for k in key)
     sql = (
-        f"SELECT to_jsonb(l), to_jsonb(c) FROM {table} l "  # noqa: S608
+        f"SELECT to_jsonb(l), to_jsonb(c), count(*) OVER () FROM {table} l "  # noqa: S608
         f"FULL JOIN {table}{SUFFIX} c ON {on} "
         "WHERE l::text IS DISTINCT FROM c::text "
         f"ORDER BY {', '.join(f'COALESCE(l.{k}, c.{k})' for k in key)} LIMIT %s"
     )
-    found = []
-    for live, rebuilt in conn.exec_driver_sql(sql, (limit,)):
+    found, total = [], 0
+    for live, rebuilt, differing in conn.exec_driver_sql(sql, (limit,)):
         either = live if live is not None else rebuilt
         found.append(Difference(table, {k: either[k] for k in key}, live, rebuilt))
+        total = differing  # the same on every row: the count before the limit
     rows = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()  # noqa: S608
-    return int(rows or 0), found
+    return int(rows or 0), int(total), found
+
+
+OnStart = Callable[[Checkpoint], None]  # told where the scratch build reads up to
 
 
 def check(
-    engine: Engine, projection: Projection, *, progress: Progress = lambda _: None, limit: int = 100
+    engine: Engine,
+    projection: Projection,
+    *,
+    on_start: OnStart = lambda _: None,
+    progress: Progress = lambda _: None,
+    limit: int = 100,
 ) -> CheckReport:
     """Compare one projection with a fresh build of its own."""
-    return _check(engine, (projection,), projection.build, progress, limit)[0]
+    return _check(engine, (projection,), projection.build, on_start, progress, limit)[0]
 
 
 def check_all(
-    engine: Engine, *, progress: Progress = lambda _: None, limit: int = 100
+    engine: Engine,
+    *,
+    on_start: OnStart = lambda _: None,
+    progress: Progress = lambda _: None,
+    limit: int = 100,
 ) -> list[CheckReport]:
     """Compare every projection with scratch copies built from one pass over the log
     (``one_pass.build_all``), each brought to its own live checkpoint."""
-    return _check(engine, tuple(PROJECTIONS.values()), build_all, progress, limit)
+    return _check(engine, tuple(PROJECTIONS.values()), build_all, on_start, progress, limit)
 
 
 def _check(
     engine: Engine,
     projections: Sequence[Projection],
     build: Build,
+    on_start: OnStart,
     progress: Progress,
     limit: int,
 ) -> list[CheckReport]:
@@ -106,6 +133,7 @@ def _check(
                 # The copies are built to the earliest live checkpoint, and each is
                 # caught up to its own.
                 start = min(read_checkpoint(conn, p.name) for p in projections)
+                on_start(start)
                 for projection in projections:
                     copy_tables(conn, projection, SUFFIX, temp=True)
                 build(conn, SUFFIX, start, progress)
@@ -117,12 +145,14 @@ def _check(
                     projection.build(conn, SUFFIX, live, progress)
                 else:
                     catch_up(conn, projection, SUFFIX, start, live)
-                rows, differences = 0, []
+                rows, total, differences = 0, 0, []
                 for table, key in zip(projection.tables, projection.keys, strict=True):
-                    count, found = _compare(conn, table, key, limit)
+                    count, differing, found = _compare(conn, table, key, limit)
                     rows += count
+                    total += differing
                     differences.extend(found)
-                reports.append(CheckReport(projection.name, live, rows, tuple(differences)))
+                report = CheckReport(projection.name, live, rows, tuple(differences), total)
+                reports.append(report)
         finally:
             conn.rollback()  # releases the checkpoint row locks; the copies' changes go
             for projection in projections:

@@ -101,9 +101,14 @@ def catch_up(engine: Engine, batch_size: int = 500) -> None:
         subscription_for(engine, projection, batch_size=batch_size).run_once()
 
 
-def step(name: str, unit_id: str, transfer_to: tuple[str, str] = ("", "")) -> Command:
+def step(name: str, unit_id: str, transfer_to: tuple[str, str] | None = None) -> Command:
     """A scripted scenario's step by name, for a case of ``unit_id`` (a transfer goes to
     the unit and cadre ``transfer_to``)."""
+    if name == "transfer":
+        assert transfer_to is not None, "a transfer needs the unit and cadre it goes to"
+        return TransferResponsibility(
+            actor=SUPERVISOR, unit_id=transfer_to[0], cadre_id=transfer_to[1], reason="职责调整"
+        )
     unit = unit_actor(unit_id)
     steps: dict[str, Command] = {
         "request": RequestClosure(actor=unit, summary="完成"),
@@ -119,9 +124,6 @@ def step(name: str, unit_id: str, transfer_to: tuple[str, str] = ("", "")) -> Co
         "escalate2": Escalate(actor=SYSTEM, level=2),
         "reopen": ReopenCase(actor=SUPERVISOR, reason="反弹", deadline=date(2025, 6, 30)),
         "withdraw": WithdrawCase(actor=SUPERVISOR, reason="不成立"),
-        "transfer": TransferResponsibility(
-            actor=SUPERVISOR, unit_id=transfer_to[0], cadre_id=transfer_to[1], reason="职责调整"
-        ),
         "satisfaction80": RecordSatisfaction(actor=SUPERVISOR, score_percent=80),
         "satisfaction90": RecordSatisfaction(actor=SUPERVISOR, score_percent=90),
         "accountability": RecordAccountability(
@@ -138,7 +140,7 @@ def step(name: str, unit_id: str, transfer_to: tuple[str, str] = ("", "")) -> Co
 Steps = list[tuple[datetime, str]]
 
 
-def advance(case: Case, steps: Steps, transfer_to: tuple[str, str] = ("", "")) -> None:
+def advance(case: Case, steps: Steps, transfer_to: tuple[str, str] | None = None) -> None:
     """Each named step (``step``) at its time."""
     for when, name in steps:
         assert case.state is not None
@@ -151,7 +153,7 @@ def scripted(
     unit_id: str,
     cadre_id: str,
     steps: Steps,
-    transfer_to: tuple[str, str] = ("", ""),
+    transfer_to: tuple[str, str] | None = None,
 ) -> Case:
     """A case opened on 2025-03-03 with the deadline 2025-04-30, its plan two days later,
     then ``steps``."""

@@ -91,6 +91,55 @@ def test_check_prints_each_difference_and_exits_1_then_rebuild_repairs(
     assert "matches the event log" in result.output
 
 
+def test_check_says_each_kind_of_difference_in_chinese_by_default(
+    engine: Engine, seeded: EventStore, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZHENGGAI_LANGUAGE", "zh-CN")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE case_summary SET light = 'red' WHERE light = 'green'"))
+        conn.execute(text("DELETE FROM cadre_archive WHERE cadre_id = 'rc1'"))
+        conn.execute(
+            text(
+                "INSERT INTO unit_board_cases SELECT 'case-nowhere', unit_id, light, status, "
+                "escalation_level, closed, closed_on_time FROM unit_board_cases LIMIT 1"
+            )
+        )
+    result = cli.invoke(app, ["archive", "check"])
+    assert result.exit_code == 1, result.output
+    assert "case_summary 与事件日志不一致" in result.output
+    assert "light 实时表为 'red'，按事件日志应为 'green'" in result.output
+    assert "cadre_archive [cadre_id=rc1" in result.output
+    assert "实时表缺少此行" in result.output
+    assert "unit_board_cases [stream_id=case-nowhere]：实时表多出此行" in result.output
+    assert "unit_board 与事件日志不一致：1 处差异\n" in result.output
+    result = cli.invoke(app, ["archive", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "cadre_archive 已重建并替换" in result.output
+    result = cli.invoke(app, ["archive", "check"])
+    assert result.exit_code == 0, result.output
+    assert "cadre_archive 与事件日志一致" in result.output
+
+
+def test_check_counts_every_difference_and_lists_the_first_of_each_table(
+    engine: Engine, seeded: EventStore, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with engine.begin() as conn:
+        changed = conn.execute(text("UPDATE case_summary SET title = 'x'")).rowcount
+    assert changed == 6
+    report = check(engine, PROJECTIONS["case_summary"], limit=2)
+    assert report.difference_count == 6
+    assert [d.columns() for d in report.differences] == [["title"], ["title"]]
+    keys = [d.key["stream_id"] for d in report.differences]
+    assert keys == sorted(keys)  # the first ones in key order
+    monkeypatch.setattr("cli.archive._LISTED", 2)
+    result = cli.invoke(app, ["archive", "check", "--projection", "case_summary"])
+    assert result.exit_code == 1, result.output
+    assert "in 6 row(s) (the first 2 of each table listed)" in result.output
+    assert result.output.count("title: 'x' ≠ ") == 2
+    rebuild(engine, PROJECTIONS["case_summary"])
+    assert check(engine, PROJECTIONS["case_summary"]).difference_count == 0
+
+
 @pytest.mark.parametrize("together", [False, True], ids=["each", "all"])
 def test_rebuild_swaps_while_the_live_runner_keeps_going(
     engine: Engine, seeded: EventStore, together: bool
