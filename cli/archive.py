@@ -128,6 +128,13 @@ def rebuild(projection: ProjectionOption = None) -> None:
         raise exit_with(UsageProblem(text("database_error", lang, reason=reason))) from None
 
 
+def _shown(value: object) -> str:
+    """A value as the user reads it: text quoted, the rest as compact JSON."""
+    if isinstance(value, str):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _difference(difference: Difference, lang: str) -> str:
     """One difference in the user's language."""
     where = {"table": difference.table, "row": difference.key_text}
@@ -136,10 +143,9 @@ def _difference(difference: Difference, lang: str) -> str:
         return text("row_missing", lang, **where, rebuilt=rebuilt)
     if difference.rebuilt is None:
         return text("row_extra", lang, **where)
-    was, should = difference.live, difference.rebuilt
     columns = text("column_separator", lang).join(
-        text("column_differs", lang, column=c, live=repr(was[c]), rebuilt=repr(should[c]))
-        for c in difference.columns()
+        text("column_differs", lang, column=c, live=_shown(was), rebuilt=_shown(should))
+        for c, was, should in difference.changes()
     )
     return text("row_differs", lang, **where, columns=columns)
 

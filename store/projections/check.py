@@ -46,6 +46,26 @@ class Difference:
             return []
         return sorted(c for c in self.live if self.live.get(c) != self.rebuilt.get(c))
 
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(what, live value, rebuilt value) of each differing column; a column holding a
+        JSON document (an archive's) is opened, so that each figure that differs is
+        named (``document.cases_closed``) instead of two documents of kilobytes."""
+        if self.live is None or self.rebuilt is None:
+            return []
+        found: list[tuple[str, Any, Any]] = []
+        for column in self.columns():
+            live, rebuilt = self.live[column], self.rebuilt[column]
+            was, should = _json_object(live), _json_object(rebuilt)
+            inner = []
+            if was is not None and should is not None:
+                inner = [
+                    (f"{column}.{k}", was.get(k), should.get(k))
+                    for k in sorted(was.keys() | should.keys())
+                    if was.get(k) != should.get(k)
+                ]
+            found.extend(inner or [(column, live, rebuilt)])
+        return found
+
     def describe(self) -> str:
         """In English, for logs and test failures (the command line says it in the
         user's language)."""
@@ -54,8 +74,18 @@ class Difference:
             return f"{where}: missing (log: {json.dumps(self.rebuilt, default=str)})"
         if self.rebuilt is None:
             return f"{where}: extra (not in the log's result)"
-        parts = "; ".join(f"{c}: {self.live[c]!r} ≠ {self.rebuilt[c]!r}" for c in self.columns())
+        parts = "; ".join(f"{c}: {was!r} ≠ {should!r}" for c, was, should in self.changes())
         return f"{where}: {parts}"
+
+
+def _json_object(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, str) or not value.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 @dataclass(frozen=True, slots=True)

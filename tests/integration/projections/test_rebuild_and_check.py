@@ -100,6 +100,13 @@ def test_check_says_each_kind_of_difference_in_chinese_by_default(
         conn.execute(text("DELETE FROM cadre_archive WHERE cadre_id = 'rc1'"))
         conn.execute(
             text(
+                "UPDATE cadre_archive SET document = "
+                "jsonb_set(document::jsonb, '{cases_closed,value}', '99')::text "
+                "WHERE cadre_id = 'rc0' AND period = '2025'"
+            )
+        )
+        conn.execute(
+            text(
                 "INSERT INTO unit_board_cases SELECT 'case-nowhere', unit_id, light, status, "
                 "escalation_level, closed, closed_on_time FROM unit_board_cases LIMIT 1"
             )
@@ -110,6 +117,12 @@ def test_check_says_each_kind_of_difference_in_chinese_by_default(
     assert "light 实时表为 'red'，按事件日志应为 'green'" in result.output
     assert "cadre_archive [cadre_id=rc1" in result.output
     assert "实时表缺少此行" in result.output
+    # A document that differs is opened: the figure is named, not two whole documents.
+    line = next(x for x in result.output.splitlines() if "[cadre_id=rc0, period=2025]" in x)
+    assert line.endswith(
+        '：document.cases_closed 实时表为 {"value":99,"event_ids":[]}，'
+        '按事件日志应为 {"value":0,"event_ids":[]}'
+    )
     assert "unit_board_cases [stream_id=case-nowhere]：实时表多出此行" in result.output
     assert "unit_board 与事件日志不一致：1 处差异\n" in result.output
     result = cli.invoke(app, ["archive", "rebuild"])
