@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -116,6 +116,29 @@ def _seed(base: str, admin: str) -> None:
     assert httpx.post(f"{base}/api/v1/cadres", json=cadres, headers=headers).status_code == 201
 
 
+def _projected(base: str, auth: dict[str, str], case_id: str) -> None:
+    """`up` runs the projector: the case reaches the case list, the unit board and the
+    cadre's archive, and the lag of every projection drops to zero (bounded wait)."""
+    deadline = time.monotonic() + BOOT_TIMEOUT_S
+    while True:
+        lags = httpx.get(f"{base}/api/v1/projections", headers=auth, timeout=10).json()
+        if all(lag["events_behind"] == 0 and lag["checkpoint_position"] for lag in lags):
+            break
+        assert time.monotonic() < deadline, f"the projections did not catch up: {lags}"
+        time.sleep(0.5)
+    listed = httpx.get(f"{base}/api/v1/cases", headers=auth, timeout=10).json()
+    assert [item["case_id"] for item in listed["items"]] == [case_id]
+    board = httpx.get(f"{base}/api/v1/board", headers=auth, timeout=10).json()
+    assert [(u["unit_id"], u["cases"], u["green"]) for u in board["units"]] == [
+        ("city-water", 1, 1)
+    ]
+    year = datetime.now(timezone(timedelta(hours=8))).year  # the business date's, in China
+    archive = httpx.get(
+        f"{base}/api/v1/cadres/cadre-9/archive", params={"year": year}, headers=auth, timeout=10
+    ).json()
+    assert archive["cases_assigned"]["value"] == 1
+
+
 def test_up_keeps_cases_across_a_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     ports = _ports()
@@ -126,6 +149,7 @@ def test_up_keeps_cases_across_a_restart(tmp_path: Path) -> None:
         created = httpx.post(f"{base}/api/v1/findings", json=_FINDING, headers=auth, timeout=30)
         assert created.status_code == 201, created.text
         case = created.json()
+        _projected(base, auth, case["case_id"])
     assert (data_dir / "temporal.sqlite").is_file()
 
     with running_up(data_dir, ports) as base:
