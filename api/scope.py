@@ -12,7 +12,13 @@ from api.problems import Problem
 from domain.vocabulary import Actor, Role
 from store.directory import Directory, Unit
 
-__all__ = ["scope_root", "unknown_unit"]
+__all__ = ["ensure_sees_cases", "scope_root", "unknown_unit"]
+
+
+def ensure_sees_cases(actor: Actor) -> None:
+    """Supervisors, inspectors and units see cases; an admin manages users, not cases."""
+    if actor.role not in (Role.SUPERVISOR, Role.INSPECTOR, Role.UNIT):
+        raise Problem(403, "forbidden_role", "管理员不查看案件", "admins see no cases")
 
 
 def unknown_unit(unit: str) -> Problem:

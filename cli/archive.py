@@ -11,6 +11,7 @@ line on stderr and exit code 2.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -26,6 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from cli.archive_common import chosen_projections, database, load_settings
@@ -81,6 +83,22 @@ def _progress(language: str) -> Progress:
     )
 
 
+def _follow(
+    bar: Progress, engine: Engine, label: str
+) -> tuple[Callable[[Checkpoint], None], Callable[[int], None]]:
+    """A task on ``bar`` for a build over the log: its total set once the build knows
+    where it reads up to (``on_start``), advanced by each batch folded (``progress``)."""
+    task = bar.add_task(label, total=None)
+
+    def started(at: Checkpoint) -> None:
+        bar.update(task, total=count_events(engine, at))
+
+    def advance(n: int) -> None:
+        bar.advance(task, n)
+
+    return started, advance
+
+
 @archive_app.command()
 def rebuild(projection: ProjectionOption = None) -> None:
     """Replay the whole log into fresh tables and swap them in atomically (all of them:
@@ -95,14 +113,7 @@ def rebuild(projection: ProjectionOption = None) -> None:
                 label = text("rebuilding_all", lang, names=names)
             else:
                 label = text("rebuilding", lang, name=projection)
-            task = bar.add_task(label, total=None)
-
-            def started(at: Checkpoint) -> None:
-                bar.update(task, total=count_events(engine, at))
-
-            def advance(n: int) -> None:
-                bar.advance(task, n)
-
+            started, advance = _follow(bar, engine, label)
             if projection is None:
                 results = rebuild_all(engine, on_start=started, progress=advance)
             else:
@@ -162,14 +173,7 @@ def check(projection: ProjectionOption = None) -> None:
         with database(settings) as engine:
             names = ", ".join(item.name for item in chosen)
             with _progress(lang) as bar:
-                task = bar.add_task(text("checking", lang, name=names), total=None)
-
-                def started(at: Checkpoint) -> None:
-                    bar.update(task, total=count_events(engine, at))
-
-                def advance(n: int) -> None:
-                    bar.advance(task, n)
-
+                started, advance = _follow(bar, engine, text("checking", lang, name=names))
                 if projection is None:
                     reports = check_all(engine, on_start=started, progress=advance, limit=_LISTED)
                 else:

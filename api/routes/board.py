@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from api.auth import CurrentActor
 from api.deps import Store, Units
 from api.models import ID_PATTERN
-from api.problems import Problem
-from api.scope import scope_root
+from api.scope import ensure_sees_cases, scope_root
 from domain.vocabulary import Actor, Role
 from store.directory import Directory
 from store.event_store import EventStore
@@ -65,6 +64,5 @@ async def board(
     actor: CurrentActor,
     unit: Annotated[str | None, Query(pattern=ID_PATTERN, description="A subtree")] = None,
 ) -> BoardOut:
-    if actor.role not in (Role.SUPERVISOR, Role.INSPECTOR, Role.UNIT):
-        raise Problem(403, "forbidden_role", "管理员不查看案件", "admins see no cases")
+    ensure_sees_cases(actor)
     return await asyncio.to_thread(_board, store, directory, actor, unit)

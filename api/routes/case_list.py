@@ -12,7 +12,7 @@ from api.auth import CurrentActor
 from api.deps import Store, Units
 from api.models import ID_PATTERN
 from api.problems import Problem
-from api.scope import scope_root
+from api.scope import ensure_sees_cases, scope_root
 from domain.vocabulary import Actor, CaseKind, CaseStatus, Role, Source, TrafficLight
 from store.directory import Directory
 from store.projections.case_summary import (
@@ -61,8 +61,7 @@ async def case_list(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
-    if actor.role not in (Role.SUPERVISOR, Role.INSPECTOR, Role.UNIT):
-        raise Problem(403, "forbidden_role", "管理员不查看案件", "admins see no cases")
+    ensure_sees_cases(actor)
     scope = await asyncio.to_thread(_scope_filter, directory, actor, unit)
     filters = CaseFilters.model_validate(
         {

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -101,3 +102,21 @@ def projector(engine: Engine) -> Iterator[Callable[[], None]]:
     yield caught_up
     stop.set()
     thread.join(15)
+
+
+async def open_case(stack: Stack, title: str, days: int, **extra: object) -> str:
+    """A supervisor opens a case at county-env for cadre-42, due in ``days`` days."""
+    body = {
+        "title": title,
+        "source": "audit",
+        "unit_id": "county-env",
+        "cadre_id": "cadre-42",
+        "deadline": (date.today() + timedelta(days=days)).isoformat(),
+        "force_new": True,
+        **extra,
+    }
+    response = await stack.client.post(
+        "/api/v1/findings", json=body, headers=stack.auth("supervisor")
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["case_id"])

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Stack
+from tests.api.conftest import Stack, open_case
 
 pytestmark = pytest.mark.integration
-
-
-async def _open(stack: Stack, title: str, days: int) -> None:
-    body = {
-        "title": title,
-        "source": "audit",
-        "unit_id": "county-env",
-        "cadre_id": "cadre-42",
-        "deadline": (date.today() + timedelta(days=days)).isoformat(),
-        "force_new": True,
-    }
-    response = await stack.client.post(
-        "/api/v1/findings", json=body, headers=stack.auth("supervisor")
-    )
-    assert response.status_code == 201, response.text
 
 
 async def _board(stack: Stack, who: str, **params: Any) -> dict[str, Any]:
@@ -48,8 +32,8 @@ def expected() -> dict[str, Any]:
 async def test_the_board_shows_the_units_of_the_callers_subtree_and_their_total(
     stack: Stack, projector: Callable[[], None], expected: dict[str, Any]
 ) -> None:
-    await _open(stack, "看板测试问题：远期", days=90)
-    await _open(stack, "看板测试问题：临期", days=2)
+    await open_case(stack, "看板测试问题：远期", days=90)
+    await open_case(stack, "看板测试问题：临期", days=2)
     projector()
     row = expected | {"unit_id": "county-env", "name": "某县生态环境局"}
     for who, root in (("supervisor", "city"), ("province_supervisor", "prov"), ("unit", None)):

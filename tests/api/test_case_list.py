@@ -8,26 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Stack
+from tests.api.conftest import Stack, open_case
 
 pytestmark = pytest.mark.integration
-
-
-async def _open(stack: Stack, title: str, days: int, **extra: object) -> str:
-    body = {
-        "title": title,
-        "source": "audit",
-        "unit_id": "county-env",
-        "cadre_id": "cadre-42",
-        "deadline": (date.today() + timedelta(days=days)).isoformat(),
-        "force_new": True,
-        **extra,
-    }
-    response = await stack.client.post(
-        "/api/v1/findings", json=body, headers=stack.auth("supervisor")
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["case_id"])
 
 
 async def _list(stack: Stack, who: str = "supervisor", **params: Any) -> dict[str, Any]:
@@ -41,7 +24,7 @@ async def test_the_list_pages_through_every_case_in_deadline_order(
     stack: Stack, projector: Callable[[], None]
 ) -> None:
     opened = [
-        await _open(stack, f"分页测试问题{i}", days=30 + i, category="paging") for i in range(5)
+        await open_case(stack, f"分页测试问题{i}", days=30 + i, category="paging") for i in range(5)
     ]
     projector()
     seen: list[str] = []
@@ -61,8 +44,10 @@ async def test_the_list_pages_through_every_case_in_deadline_order(
 
 
 async def test_filters_narrow_the_list(stack: Stack, projector: Callable[[], None]) -> None:
-    immediate = await _open(stack, "立行立改问题", days=10, kind="immediate", category="filters")
-    await _open(stack, "限期整改问题", days=50, category="filters")
+    immediate = await open_case(
+        stack, "立行立改问题", days=10, kind="immediate", category="filters"
+    )
+    await open_case(stack, "限期整改问题", days=50, category="filters")
     projector()
     page = await _list(stack, category="filters", kind="immediate")
     assert [item["case_id"] for item in page["items"]] == [immediate]
@@ -88,7 +73,7 @@ async def test_filters_narrow_the_list(stack: Stack, projector: Callable[[], Non
 async def test_the_list_holds_only_cases_in_scope(
     stack: Stack, projector: Callable[[], None], who: str, visible: bool
 ) -> None:
-    case_id = await _open(stack, f"范围测试问题 {who}", days=40, category=f"scope-{who}")
+    case_id = await open_case(stack, f"范围测试问题 {who}", days=40, category=f"scope-{who}")
     projector()
     page = await _list(stack, who=who, category=f"scope-{who}")
     assert [item["case_id"] for item in page["items"]] == ([case_id] if visible else [])
