@@ -41,6 +41,8 @@ async def _current_actor(request: Request) -> Actor:
     record = await asyncio.to_thread(tokens.authenticate, secret.strip())
     if record is None:
         raise _unauthenticated("访问令牌无效或已吊销", "the token is invalid or revoked")
+    # Who sent the request, for what belongs to a caller (their Idempotency-Keys).
+    request.state.principal = f"token:{record.token_id}"
     return Actor(user_id=record.name, role=Role(record.role), unit_id=record.unit_id)
 
 

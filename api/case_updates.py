@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.temporal_errors import problem_from_rpc, problem_from_update_failure, temporal_unavailable
+from api.temporal_errors import (
+    command_pending,
+    problem_from_rpc,
+    problem_from_update_failure,
+    temporal_unavailable,
+)
 from api.temporal_gateway import TemporalGateway, TemporalUnavailable
 from domain.commands import Command
 from domain.state import CaseState
@@ -27,17 +34,28 @@ async def send_command(
     context: RequestContext,
     *,
     update_id: str | None = None,
+    answer_within: float | None = None,
 ) -> CaseState:
-    """``update_id`` makes a repeat return the first result (Temporal deduplicates by id)."""
+    """``update_id`` makes a repeat return the first result (Temporal deduplicates by id).
+
+    After ``answer_within`` seconds without an answer the caller gets 503 ``command_pending``:
+    the update stays with Temporal and may still be applied, so a retry must carry the
+    same key (the same update id) to learn its outcome rather than run it again.
+    """
     try:
         client = await gateway.client()
         handle = client.get_workflow_handle(case_workflow_id(case_id))
-        state: CaseState = await handle.execute_update(
-            update_name(type(command)),
-            CommandRequest(command=command, context=context),
-            id=update_id,
-            result_type=CaseState,
+        state: CaseState = await asyncio.wait_for(
+            handle.execute_update(
+                update_name(type(command)),
+                CommandRequest(command=command, context=context),
+                id=update_id,
+                result_type=CaseState,
+            ),
+            answer_within,
         )
+    except TimeoutError as exc:
+        raise command_pending(case_id) from exc
     except TemporalUnavailable as exc:
         raise temporal_unavailable(exc) from exc
     except WorkflowUpdateFailedError as exc:

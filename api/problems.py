@@ -7,16 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, InvalidCommand, InvalidState, PermissionDenied
+from store.errors import DatabaseUnreachable
 
 __all__ = ["Problem", "install_problem_handlers"]
 
+log = structlog.get_logger(__name__)
+
 MEDIA_TYPE = "application/problem+json"
+# Seconds a client should wait before retrying after a 503 (as temporal_errors says).
+DATABASE_RETRY_AFTER = 5
 
 
 class Problem(Exception):
@@ -109,6 +117,36 @@ def install_problem_handlers(app: FastAPI) -> None:
         }.get(exc.status_code, ("请求错误", str(exc.detail), "http_error"))
         return problem_response(request, Problem(exc.status_code, code, zh, en))
 
+    async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+        # Connection refused, lost mid-query, or no pooled connection in time: the API
+        # stays up and answers; pool_pre_ping reconnects once the server is back.
+        log.warning("database_unavailable", error=str(exc).splitlines()[0])
+        return problem_response(
+            request,
+            Problem(
+                503,
+                "database_unavailable",
+                "数据库暂不可用，请稍后重试",
+                "the database is unavailable, retry later",
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+            ),
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Outside the other middleware: the request id header is added here.
+        log.exception("unhandled_error", exc_info=exc)
+        response = problem_response(
+            request,
+            Problem(500, "internal_error", "服务器内部错误", "internal server error"),
+        )
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            response.headers["X-Request-ID"] = request_id
+        return response
+
+    for database_error in (OperationalError, InterfaceError, PoolTimeout, DatabaseUnreachable):
+        app.add_exception_handler(database_error, on_database_down)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
 
     # Worker: only this many case workflows stay cached in memory.
     max_cached_workflows: int = Field(default=1000, ge=0)
+    # A case's workflow continues as new once a run's history holds this many events.
+    case_history_limit: int = Field(default=2_000, ge=10, le=40_000)
+
+    # API: how long a command waits for its case's workflow before the caller is told
+    # to retry with the same Idempotency-Key (503), instead of waiting on a dead worker.
+    command_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
 
     # Logging and language of user-facing text.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -57,6 +57,9 @@ APPEND_TIMEOUT = timedelta(seconds=30)
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
 )
+# Applied command keys carried into the next run. A repeat older than this many
+# commands of the same case is still answered by the API's stored first answer.
+APPLIED_KEYS_KEPT = 1_000
 NOTIFY_TIMEOUT = timedelta(seconds=30)
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
@@ -72,9 +75,12 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
         self._decision_interval = request.decision_reminder_working_days
         self._state: CaseState | None = None
         self._watch: DecisionWatch | None = None
+        # An insertion-ordered set: the keys of the commands this case has applied.
+        self._applied: dict[str, None] = {}
         if request.carried is not None:
             self._state = request.carried.state
             self._watch = request.carried.decision_watch
+            self._applied = dict.fromkeys(request.carried.applied_command_keys)
         self._lock = asyncio.Lock()
         self._revision = 0  # bumped by every change of state: wakes the clock
         self._work_done = 0  # appends and notices in this run
@@ -135,6 +141,8 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
     def _validate(self, request: CommandRequest[Any]) -> None:
         if self._state is None:
             return  # the opening is still being written; the handler decides after it
+        if request.context.command_key in self._applied:
+            return  # a repeat: answered with the case as it is, never decided again
         try:
             decide(self._state, request.command, workflow.now(), self._policy)
         except DomainError as exc:
@@ -143,12 +151,18 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
     async def _execute(self, request: CommandRequest[Any]) -> CaseState:
         await workflow.wait_condition(lambda: self._state is not None)
         async with self._lock:
+            key = request.context.command_key
+            if key is not None and key in self._applied:
+                assert self._state is not None
+                return self._state
             command = request.command
             try:
                 events = decide(self._state, command, workflow.now(), self._policy)
             except DomainError as exc:
                 raise refusal(exc) from exc
             notices = await self._record(events, command.actor, request.context)
+            if key is not None:
+                self._remember(key)
             state = self._state
         await self._notify(notices)
         assert state is not None
@@ -268,7 +282,16 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
             or info.get_current_history_length() >= self._history_limit
         )
 
+    def _remember(self, key: str) -> None:
+        self._applied[key] = None
+        while len(self._applied) > APPLIED_KEYS_KEPT:
+            del self._applied[next(iter(self._applied))]
+
     def _carry(self, request: CaseWorkflowInput) -> CaseWorkflowInput:
         assert self._state is not None
-        carried = CarriedState(state=self._state, decision_watch=self._watch)
+        carried = CarriedState(
+            state=self._state,
+            decision_watch=self._watch,
+            applied_command_keys=list(self._applied),
+        )
         return request.model_copy(update={"carried": carried})

@@ -29,6 +29,7 @@ def to_append(
         "request_id": context.request_id,
         "correlation_id": context.correlation_id or workflow_id,
         "workflow_id": workflow_id,
+        "command_key": context.command_key,
     }
     appended = []
     for index, event in enumerate(events):

@@ -40,6 +40,9 @@ class RequestContext(BaseModel):
 
     request_id: str | None = None
     correlation_id: str | None = None
+    # The caller's Idempotency-Key (``api.idempotency.command_key``): the workflow
+    # applies a command with a given key once, in whichever run of the case it arrives.
+    command_key: str | None = None
 
 
 class CommandRequest(BaseModel, Generic[C]):
@@ -69,6 +72,9 @@ class CarriedState(BaseModel):
 
     state: CaseState  # its ``version`` is the stream version
     decision_watch: DecisionWatch | None = None
+    # Keys of the commands already applied (the newest last): Temporal forgets update
+    # ids at continue-as-new, so a repeat in the next run is recognised by these.
+    applied_command_keys: list[str] = Field(default_factory=list)
 
 
 class CaseWorkflowInput(BaseModel):

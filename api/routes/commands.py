@@ -3,9 +3,11 @@
 The body is the domain command without its actor (the token supplies it). The
 workflow's validator runs the domain's ``decide``: a refused command leaves
 nothing anywhere and comes back as 403/409/422 with the domain's code and
-messages. An ``Idempotency-Key`` becomes the update's id, so a repeat returns
-the first answer (Temporal deduplicates updates by id); the same key with
-another body is 422.
+messages. An ``Idempotency-Key`` belongs to the caller: its first answer (the
+case, or a refusal) is kept and a repeat gets it back without running again; a
+repeat that comes before the first answer was kept is sent with the same update
+id and command key, which the workflow applies once across all its runs. The
+same key with another body is 422.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the generated body
@@ -15,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.auth import CurrentActor, in_scope
@@ -22,14 +25,16 @@ from api.case_access import visible_case
 from api.case_updates import send_command
 from api.command_examples import EXAMPLES
 from api.deps import Store, Units
-from api.idempotency import IdempotencyKey, claim_key
+from api.idempotency import IdempotencyKey, caller_scope, claim_key, command_key
 from api.models import ID_PATTERN
 from api.problems import Problem
+from api.replayed import REFUSALS, problem_answer, replayed_answer
 from domain import commands as c
 from domain.state import CaseState
 from domain.values import Evidence
 from store.directory import Directory
 from store.evidence import EvidenceFiles
+from store.idempotency import IdempotencyKeys
 from workflows.models import RequestContext
 
 __all__ = ["router"]
@@ -63,19 +68,47 @@ async def _run_command(
     command: c.Command,
     idempotency_key: str | None,
     body: BaseModel,
-) -> CaseState:
+) -> CaseState | JSONResponse:
     app = request.app
-    keys = app.state.idempotency_keys
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    context = RequestContext(request_id=getattr(request.state, "request_id", None))
+    scope = caller_scope(request, "commands")
     update_id = None
     if idempotency_key is not None:
         fingerprint_body = {"path": request.url.path, "body": body.model_dump(mode="json")}
-        await claim_key(keys, "commands", idempotency_key, fingerprint_body, case_id)
-        update_id = f"idem-{idempotency_key}"
+        claim = await claim_key(
+            keys, request, "commands", idempotency_key, fingerprint_body, case_id
+        )
+        if claim.answer is not None:
+            return replayed_answer(claim.answer)
+        # Not answered yet (the first is in flight, or died before its answer was kept):
+        # the same update id and command key make the workflow apply it at most once.
+        key = command_key(scope, idempotency_key)
+        update_id = f"cmd-{key}"
+        context = context.model_copy(update={"command_key": key})
     evidence: tuple[Evidence, ...] = getattr(command, "evidence", ())
     await asyncio.to_thread(_check_evidence, app.state.evidence, case_id, evidence)
     await asyncio.to_thread(_check_directory, app.state.directory, command)
-    context = RequestContext(request_id=getattr(request.state, "request_id", None))
-    return await send_command(app.state.temporal, case_id, command, context, update_id=update_id)
+    try:
+        state = await send_command(
+            app.state.temporal,
+            case_id,
+            command,
+            context,
+            update_id=update_id,
+            answer_within=app.state.settings.command_timeout_seconds,
+        )
+    except Problem as problem:
+        if idempotency_key is not None and problem.status in REFUSALS:
+            await asyncio.to_thread(
+                keys.answer, scope, idempotency_key, problem.status, problem_answer(problem)
+            )
+        raise
+    if idempotency_key is not None:
+        await asyncio.to_thread(
+            keys.answer, scope, idempotency_key, 200, state.model_dump(mode="json")
+        )
+    return state
 
 
 def _check_directory(directory: Directory, command: c.Command) -> None:
@@ -113,7 +146,7 @@ def _check_evidence(files: EvidenceFiles, case_id: str, evidence: tuple[Evidence
             )
 
 
-Handler = Callable[..., Coroutine[Any, Any, CaseState]]
+Handler = Callable[..., Coroutine[Any, Any, CaseState | JSONResponse]]
 
 
 def _endpoint(path: str, summary: str, command: type[c.Command]) -> None:
@@ -127,7 +160,7 @@ def _endpoint(path: str, summary: str, command: type[c.Command]) -> None:
         case_id: CaseId,
         body: Annotated[body_model, Body()],  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
-    ) -> CaseState:
+    ) -> CaseState | JSONResponse:
         await visible_case(store, directory, actor, case_id)
         payload: BaseModel = body
         cmd = command(actor=actor, **payload.model_dump())
@@ -160,7 +193,7 @@ def _decision_endpoint(
         case_id: CaseId,
         body: Annotated[union, Body()],
         idempotency_key: IdempotencyKey = None,
-    ) -> CaseState:
+    ) -> CaseState | JSONResponse:
         await visible_case(store, directory, actor, case_id)
         payload: BaseModel = body
         fields = payload.model_dump()

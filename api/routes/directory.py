@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api.auth import CurrentActor, require_roles
 from api.deps import Idempotency, Units
@@ -46,6 +46,7 @@ def _cadre_out(cadre: Cadre) -> CadreOut:
 @router.post("/units", status_code=201, response_model=list[UnitOut], summary="Create units")
 async def create_units(
     units: list[UnitIn],
+    request: Request,
     directory: Units,
     keys: Idempotency,
     admin: Admin,
@@ -54,7 +55,7 @@ async def create_units(
     """One or many units, parents before children; all or nothing."""
     if idempotency_key is not None:
         body = [u.model_dump(mode="json") for u in units]
-        claim = await claim_key(keys, "units", idempotency_key, body, "units")
+        claim = await claim_key(keys, request, "units", idempotency_key, body, "units")
         found = [await asyncio.to_thread(directory.unit, u.unit_id) for u in units]
         if claim.replay and all(found):
             return [_unit_out(u) for u in found if u is not None]
@@ -79,6 +80,7 @@ async def unit_subtree(
 @router.post("/cadres", status_code=201, response_model=list[CadreOut], summary="Create cadres")
 async def create_cadres(
     cadres: list[CadreIn],
+    request: Request,
     directory: Units,
     keys: Idempotency,
     admin: Admin,
@@ -87,7 +89,7 @@ async def create_cadres(
     """One or many cadres with their current post and unit; all or nothing."""
     if idempotency_key is not None:
         body = [c.model_dump(mode="json") for c in cadres]
-        claim = await claim_key(keys, "cadres", idempotency_key, body, "cadres")
+        claim = await claim_key(keys, request, "cadres", idempotency_key, body, "cadres")
         found = [await asyncio.to_thread(directory.cadre, c.cadre_id) for c in cadres]
         if claim.replay and all(found):
             return [_cadre_out(c) for c in found if c is not None]

@@ -18,10 +18,10 @@ from api.case_access import with_clock
 from api.case_updates import send_command
 from api.case_view import load_case
 from api.deps import AppSettings, Idempotency, Store, Temporal, Units
-from api.idempotency import IdempotencyKey, claim_key
+from api.idempotency import IdempotencyKey, caller_scope, claim_key
 from api.models import CaseOut, FindingIn, MergedInto
 from api.problems import Problem
-from api.temporal_errors import temporal_unavailable
+from api.temporal_errors import command_pending, temporal_unavailable
 from api.temporal_gateway import TemporalUnavailable
 from domain.case import decide
 from domain.commands import MergeDuplicateFinding, OpenCase
@@ -76,7 +76,7 @@ async def record_finding(
     replay = False
     if idempotency_key is not None:
         body = finding.model_dump(mode="json")
-        claim = await claim_key(keys, "findings", idempotency_key, body, finding_id)
+        claim = await claim_key(keys, request, "findings", idempotency_key, body, finding_id)
         finding_id, replay = claim.resource_id, claim.replay
 
     if replay and finding_id.startswith(MERGED):
@@ -96,7 +96,8 @@ async def record_finding(
         if match is not None:
             marker = await _merge(request, temporal, actor, finding_id, finding, match)
             if idempotency_key is not None:
-                await asyncio.to_thread(keys.resolve, "findings", idempotency_key, marker)
+                scope = caller_scope(request, "findings")
+                await asyncio.to_thread(keys.resolve, scope, idempotency_key, marker)
             return await _merged_answer(store, temporal, response, marker, replayed=False)
 
     workflow_id = case_workflow_id(finding_id)
@@ -106,7 +107,11 @@ async def record_finding(
         client = await temporal.client()
         handle = await client.start_workflow(
             RectificationCaseWorkflow.run,
-            CaseWorkflowInput(command=command, context=RequestContext(request_id=request_id)),
+            CaseWorkflowInput(
+                command=command,
+                context=RequestContext(request_id=request_id),
+                history_limit=settings.case_history_limit,
+            ),
             id=workflow_id,
             task_queue=settings.task_queue,
             # A replayed key attaches to the workflow its first request started.
@@ -115,7 +120,12 @@ async def record_finding(
             ),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-        await handle.execute_update(RectificationCaseWorkflow.wait_opened)
+        await asyncio.wait_for(
+            handle.execute_update(RectificationCaseWorkflow.wait_opened),
+            settings.command_timeout_seconds,
+        )
+    except TimeoutError as exc:
+        raise command_pending(finding_id) from exc
     except TemporalUnavailable as exc:
         raise temporal_unavailable(exc) from exc
     except WorkflowAlreadyStartedError as exc:
@@ -199,9 +209,20 @@ async def _merge(
         severity=finding.severity,
         similarity=str(match.score),
     )
-    context = RequestContext(request_id=getattr(request.state, "request_id", None))
-    # A retried request merges once: the update id is the finding's.
-    await send_command(temporal, match.case_id, command, context, update_id=f"merge-{finding_id}")
+    # A retried request merges once: the update id and the command's key are the
+    # finding's, so the workflow refuses a second merge in any later run too.
+    merge_key = f"merge-{finding_id}"
+    context = RequestContext(
+        request_id=getattr(request.state, "request_id", None), command_key=merge_key
+    )
+    await send_command(
+        temporal,
+        match.case_id,
+        command,
+        context,
+        update_id=merge_key,
+        answer_within=request.app.state.settings.command_timeout_seconds,
+    )
     log.info("finding_merged", case_id=match.case_id, similarity=str(match.score))
     return f"{MERGED}{match.case_id}:{finding_id}:{match.score}"
 
