@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from api.temporal_errors import (
@@ -54,7 +54,8 @@ async def send_command(
             ),
             answer_within,
         )
-    except TimeoutError as exc:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        # The SDK turns the cancelled wait into its own error.
         raise command_pending(case_id) from exc
     except TemporalUnavailable as exc:
         raise temporal_unavailable(exc) from exc

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Request, Response
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -124,7 +124,7 @@ async def record_finding(
             handle.execute_update(RectificationCaseWorkflow.wait_opened),
             settings.command_timeout_seconds,
         )
-    except TimeoutError as exc:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         raise command_pending(finding_id) from exc
     except TemporalUnavailable as exc:
         raise temporal_unavailable(exc) from exc
