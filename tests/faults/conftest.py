@@ -34,6 +34,8 @@ ROLES = {
     "second_unit_user": ("unit", "county-env"),
     "inspector": ("inspector", "city"),
 }
+# What a client is told to retry (with the same Idempotency-Key) after Retry-After.
+RETRYABLE = {"command_pending", "temporal_unavailable", "database_unavailable"}
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -71,6 +73,30 @@ class Api:
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.post(f"/api/v1{path}", json=body, headers=headers, timeout=60)
+
+    async def get(self, path: str, who: str | None) -> httpx.Response:
+        assert self.app is not None
+        headers = {} if who is None else {"Authorization": f"Bearer {self.tokens[who]}"}
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path, headers=headers, timeout=60)
+
+    async def send_until_answered(
+        self, path: str, body: dict[str, Any], who: str, key: str, seen: list[str]
+    ) -> httpx.Response:
+        """A client that retries with the same key on 503, as the answer tells it to."""
+        for _ in range(90):
+            response = await self.post(path, body, who, key)
+            if response.status_code != 503:
+                return response
+            problem = response.json()
+            seen.append(problem["code"])
+            assert problem["code"] in RETRYABLE, problem
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.headers["Retry-After"] == "5"
+            assert response.headers["X-Request-ID"] == problem["request_id"]
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"no answer for {key}")
 
     async def open_case(self, seconds: float = 60) -> str:
         """Retries by key while the answer is 503 (a worker still starting)."""
