@@ -114,9 +114,14 @@ class ServiceHealth(BaseModel):
 
 
 class HealthOut(BaseModel):
+    """``status`` is "ok", or "degraded" naming the part that is down. The answer is 503
+    when the API itself cannot serve (database or Temporal down); a missing worker is
+    "degraded" with 200: reads work, commands wait for a worker (503 command_pending)."""
+
     status: str
     database: ServiceHealth
     temporal: ServiceHealth
+    worker: ServiceHealth | None = None  # None: not checked, Temporal is down
 
 
 class UnitIn(BaseModel):

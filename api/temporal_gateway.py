@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 __all__ = ["TemporalGateway", "TemporalUnavailable"]
+
+# A polling worker renews its poll at least every minute or so; one not seen for
+# longer than this is gone (killed, or its process stopped).
+WORKER_SEEN_WITHIN = timedelta(seconds=90)
 
 
 class TemporalUnavailable(Exception):
@@ -39,4 +47,30 @@ class TemporalGateway:
             await asyncio.wait_for(client.service_client.check_health(), timeout=3)
         except Exception as exc:
             return str(exc) or type(exc).__name__
+        return None
+
+    async def check_workers(self, task_queue: str) -> str | None:
+        """None when a worker polled the case task queue lately, else why not."""
+        try:
+            client = await self.client()
+            described = await asyncio.wait_for(
+                client.workflow_service.describe_task_queue(
+                    DescribeTaskQueueRequest(
+                        namespace=client.namespace,
+                        task_queue=TaskQueue(name=task_queue),
+                        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                    )
+                ),
+                timeout=3,
+            )
+        except Exception as exc:
+            return str(exc) or type(exc).__name__
+        now = datetime.now(UTC)
+        recent = [
+            poller
+            for poller in described.pollers
+            if now - poller.last_access_time.ToDatetime(UTC) <= WORKER_SEEN_WITHIN
+        ]
+        if not recent:
+            return f"no worker has polled task queue {task_queue} in the last 90 s"
         return None

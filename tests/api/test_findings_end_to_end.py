@@ -152,7 +152,20 @@ async def test_health_reports_database_and_temporal_reachable(stack: Stack) -> N
         "status": "ok",
         "database": {"ok": True, "error": None},
         "temporal": {"ok": True, "error": None},
+        "worker": {"ok": True, "error": None},
     }
+
+
+async def test_health_says_when_no_worker_polls_the_case_queue(stack: Stack) -> None:
+    stack.app.state.settings = stack.app.state.settings.model_copy(
+        update={"task_queue": "a-queue-no-worker-polls"}
+    )
+    response = await stack.client.get("/health")
+    assert response.status_code == 200  # reads still work; commands wait for a worker
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["worker"]["ok"] is False
+    assert "a-queue-no-worker-polls" in body["worker"]["error"]
 
 
 async def test_health_reports_unreachable_services() -> None:
@@ -170,6 +183,7 @@ async def test_health_reports_unreachable_services() -> None:
     assert body["database"]["error"]
     assert body["temporal"]["ok"] is False
     assert body["temporal"]["error"]
+    assert body["worker"] is None  # cannot be asked without Temporal
 
 
 async def test_without_a_deadline_the_kinds_default_is_counted_in_working_days(
