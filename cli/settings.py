@@ -67,17 +67,16 @@ class Settings(BaseSettings):
     # they only verify the seals they signed.
     audit_key: SecretStr | None = None
     audit_retired_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    # Every new seal is appended here too (JSON Lines), outside the database, and
+    # `audit verify` reports a seal the database lost. Keep it where the
+    # database's users cannot write. Unset: `<data_dir>/audit/witness.jsonl` for
+    # the embedded database of `up`, none with DATABASE_URL.
+    audit_witness_file: Path | None = None
 
-    # Evidence files (佐证材料): size cap and the media types accepted.
+    # Evidence files (佐证材料): size cap, and the kinds accepted (media types of
+    # api.media_types.EVIDENCE_KINDS; unset: all of them).
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
-    evidence_media_types: tuple[str, ...] = (
-        "application/pdf",
-        "image/jpeg",
-        "image/png",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "text/plain",
-    )
+    evidence_media_types: tuple[str, ...] | None = None
 
     # Notifications (email and webhooks, delivered from the outbox).
     smtp_host: str | None = None  # unset: email rows wait as pending

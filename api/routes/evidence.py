@@ -16,7 +16,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from api.auth import CurrentActor, require_roles
 from api.case_access import visible_case
 from api.deps import AppSettings, Store, Units
-from api.media_types import content_matches
+from api.media_types import (
+    EVIDENCE_KINDS,
+    UNDECLARED,
+    canonical,
+    declared_matches,
+    detect_media_type,
+)
 from api.models import ID_PATTERN, EvidenceOut
 from api.problems import Problem
 from domain.vocabulary import Actor, Role
@@ -27,6 +33,9 @@ __all__ = ["router"]
 router = APIRouter(tags=["evidence"])
 Uploader = Annotated[Actor, Depends(require_roles(Role.UNIT, Role.SUPERVISOR))]
 HASH_PATTERN = r"^[0-9a-f]{64}$"
+KIND_TYPES = tuple(kind.media_type for kind in EVIDENCE_KINDS)
+# A ZIP of evidence may unpack to at most this many times the upload limit.
+UNPACK_FACTOR = 4
 
 
 def _files(request: Request) -> EvidenceFiles:
@@ -59,15 +68,36 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _unsupported(media_type: str, accepted: tuple[str, ...]) -> Problem:
+    names = "、".join(k.name_zh for k in EVIDENCE_KINDS if k.media_type in accepted)
+    return Problem(
+        415,
+        "unsupported_media_type",
+        f"不接受的文件类型：{media_type or '无法识别'}；可接受：{names}",
+        f"file type not accepted: {media_type or 'not recognised'}",
+        accepted=list(accepted),
+    )
+
+
 @router.post(
     "/cases/{case_id}/evidence",
     status_code=201,
     response_model=EvidenceOut,
     summary="Upload an evidence file to a case",
+    description=(
+        "The file is the body. Its kind is read from its content; `Content-Type` may be"
+        " `application/octet-stream` or the kind's own type, which must then agree with"
+        " the content. Accepted: "
+        + ", ".join(f"{k.name_zh} `{k.media_type}`" for k in EVIDENCE_KINDS)
+        + ". The size limit is `ZHENGGAI_EVIDENCE_MAX_BYTES` (20 MiB by default)."
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in ("application/octet-stream", *KIND_TYPES)
+            },
         }
     },
     responses={
@@ -88,23 +118,25 @@ async def upload_evidence(
     case_id: str = Path(pattern=ID_PATTERN),
 ) -> EvidenceOut:
     await visible_case(store, directory, actor, case_id)
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in settings.evidence_media_types:
-        raise Problem(
-            415,
-            "unsupported_media_type",
-            f"不接受的文件类型：{media_type or '未声明'}",
-            f"media type not accepted: {media_type or 'none given'}",
-            accepted=list(settings.evidence_media_types),
-        )
+    accepted = settings.evidence_media_types or KIND_TYPES
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if declared not in UNDECLARED and canonical(declared) not in accepted:
+        raise _unsupported(declared, accepted)
     content = await _read_limited(request, settings.evidence_max_bytes)
-    if not content_matches(media_type, content):
+    detected = detect_media_type(content, UNPACK_FACTOR * settings.evidence_max_bytes)
+    if declared not in UNDECLARED and (
+        detected is None or not declared_matches(declared, detected)
+    ):
         raise Problem(
             415,
             "content_type_mismatch",
-            f"文件内容与声明的类型 {media_type} 不符",
-            f"the content does not match the declared type {media_type}",
+            f"文件内容与声明的类型 {declared} 不符",
+            f"the content does not match the declared type {declared}",
+            detected=detected,
         )
+    if detected is None or detected not in accepted:
+        raise _unsupported(detected or "", accepted)
+    media_type = detected
     stored = await asyncio.to_thread(files.put, case_id, name, media_type, content, actor.user_id)
     return EvidenceOut(
         content_hash=stored.content_hash,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.api.conftest import Stack
+from tests.unit.api import evidence_samples as samples
 
 pytestmark = pytest.mark.integration
 
@@ -100,6 +101,10 @@ async def test_outside_the_case_scope_a_file_is_not_found(stack: Stack) -> None:
         (b"not a pdf at all", "application/pdf", 415, "content_type_mismatch"),
         (PNG, "image/jpeg", 415, "content_type_mismatch"),
         (b"\xff\xfe\x00bad utf8", "text/plain", 415, "content_type_mismatch"),
+        (b"MZ\x90\x00", "application/octet-stream", 415, "unsupported_media_type"),
+        (samples.ZIP_WITH_A_PROGRAM, "application/zip", 415, "content_type_mismatch"),
+        (samples.ZIP_WITH_A_PROGRAM, "application/octet-stream", 415, "unsupported_media_type"),
+        (samples.DOCX, "application/pdf", 415, "content_type_mismatch"),
         (b"%PDF-" + b"x" * (2 * 1024 * 1024), "application/pdf", 413, "file_too_large"),
     ],
 )
@@ -124,3 +129,49 @@ async def test_inspectors_admins_and_strangers_cannot_upload(
     case_id = await _case(stack)
     response = await _upload(stack, case_id, PDF, "application/pdf", who=who)
     assert response.status_code == status
+
+
+async def test_every_type_the_openapi_declares_uploads(stack: Stack) -> None:
+    """A client built from the OpenAPI document (or /docs' "Try it out") can upload."""
+    spec = (await stack.client.get("/openapi.json")).json()
+    declared = spec["paths"]["/api/v1/cases/{case_id}/evidence"]["post"]["requestBody"]["content"]
+    assert "application/octet-stream" in declared
+    by_type = {
+        "application/octet-stream": (samples.HEIC, "image/heic"),
+        "application/pdf": (samples.PDF, "application/pdf"),
+        "application/ofd": (samples.OFD, "application/ofd"),
+        "image/jpeg": (samples.JPEG, "image/jpeg"),
+        "image/png": (samples.PNG, "image/png"),
+        "image/heic": (samples.HEIC, "image/heic"),
+        "application/msword": (samples.DOC, "application/msword"),
+        "application/vnd.ms-excel": (samples.XLS, "application/vnd.ms-excel"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (
+            samples.DOCX,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (
+            samples.XLSX,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "application/vnd.wps-office.wps": (samples.WPS, "application/vnd.wps-office.wps"),
+        "application/vnd.wps-office.et": (samples.ET, "application/vnd.wps-office.et"),
+        "application/zip": (samples.ZIP_OF_EVIDENCE, "application/zip"),
+        "text/plain": (samples.TEXT, "text/plain"),
+    }
+    assert set(declared) == set(by_type)
+    case_id = await _case(stack)
+    for media_type, (content, stored_as) in by_type.items():
+        response = await _upload(stack, case_id, content, media_type)
+        assert response.status_code == 201, (media_type, response.text)
+        assert response.json()["media_type"] == stored_as
+
+
+async def test_a_phone_photo_sent_as_octet_stream_is_stored_as_heic(stack: Stack) -> None:
+    case_id = await _case(stack)
+    response = await _upload(stack, case_id, samples.HEIC + b"x", "application/octet-stream")
+    assert response.status_code == 201, response.text
+    got = await stack.client.get(
+        f"/api/v1/cases/{case_id}/evidence/{response.json()['content_hash']}",
+        headers=stack.auth("unit"),
+    )
+    assert got.headers["content-type"] == "image/heic"
