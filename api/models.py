@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import CaseState
+from domain.commands import Title
 from domain.vocabulary import CaseKind, Source, TrafficLight
 from workflows.models import NextTimer
 
@@ -54,7 +55,7 @@ class FindingIn(BaseModel):
         pattern=ID_PATTERN,
         description="Client-chosen id (e.g. from the source system); generated when absent.",
     )
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     description: str = Field(default="", max_length=10_000)
     source: Source
     category: str | None = Field(default=None, max_length=64)

@@ -82,6 +82,36 @@ def domain_problem(error: DomainError) -> Problem:
     return Problem(status, error.code, error.message_zh, error.message_en)
 
 
+# The json module's reasons, said in Chinese.
+_JSON_REASONS_ZH = {
+    "Expecting value": "此处应为一个值",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "缺少冒号",
+    "Expecting property name enclosed in double quotes": "属性名应使用英文双引号",
+    "Unterminated string starting at": "字符串没有结束的引号",
+    "Extra data": "JSON 之后还有多余内容",
+    "Invalid control character at": "字符串中有控制字符",
+    "Invalid \\escape": "无效的转义字符",
+}
+
+
+def json_syntax_problem(error: dict[str, Any], document: Any) -> Problem:
+    """Where the body stops being JSON, as line and column (1-based), in both languages."""
+    position = int(error["loc"][-1]) if str(error["loc"][-1]).isdigit() else 0
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else str(document)
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    reason = error.get("ctx", {}).get("error", "")
+    reason_zh = _JSON_REASONS_ZH.get(reason, reason)
+    return Problem(
+        422,
+        "invalid_json",
+        f"请求体不是有效的 JSON：第 {line} 行第 {column} 列附近有误（{reason_zh}）",
+        f"the body is not valid JSON: near line {line}, column {column} ({reason})",
+        errors=[{"field": "body", "message": reason, "line": line, "column": column}],
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -93,6 +123,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        syntax = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if syntax is not None:
+            return problem_response(request, json_syntax_problem(syntax, exc.body))
         errors = [
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
             for err in exc.errors()

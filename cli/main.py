@@ -7,7 +7,9 @@ unreachable service, missing settings) is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,10 +49,44 @@ def _settings(**overrides: Any) -> Settings:
     return settings
 
 
+DATA_DIR = "--data-dir"
+
+
+@app.callback()
+def _root(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            DATA_DIR,
+            help="The data dir of `zhenggai up` (ZHENGGAI_DATA_DIR): commands find its"
+            " running database there when DATABASE_URL is not set. Accepted after any"
+            " command too.",
+        ),
+    ] = None,
+) -> None:
+    if data_dir is not None:
+        os.environ["ZHENGGAI_DATA_DIR"] = str(data_dir)
+
+
+def hoist_data_dir(argv: list[str]) -> list[str]:
+    """``--data-dir D`` may follow any command; it is the root's option, so move it there."""
+    rest: list[str] = []
+    hoisted: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == DATA_DIR:
+            hoisted = [DATA_DIR, next(args, "")]
+        elif arg.startswith(f"{DATA_DIR}="):
+            hoisted = [arg]
+        else:
+            rest.append(arg)
+    return hoisted + rest
+
+
 def _database_url(settings: Settings) -> str:
-    if settings.database_url is None:
-        raise exit_with(UsageProblem(text("database_url_missing", settings.language)))
-    return settings.database_url
+    from cli.database import resolve_database_url
+
+    return resolve_database_url(settings)
 
 
 @app.command()
@@ -165,5 +201,5 @@ app.command()(dispatcher)
 app.command()(projector)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    app(args=hoist_data_dir(sys.argv[1:] if argv is None else argv), prog_name="zhenggai")

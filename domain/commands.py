@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.values import Evidence, Milestone
 from domain.vocabulary import AccountabilityAction, Actor, CaseKind, Source, WarningReason
@@ -28,6 +28,7 @@ __all__ = [
     "MarkMilestoneDue",
     "MarkOverdue",
     "MergeDuplicateFinding",
+    "NotBlank",
     "OpenCase",
     "RaiseWarning",
     "RecomputeDeadline",
@@ -44,14 +45,25 @@ __all__ = [
     "SetDeadline",
     "SetTarget",
     "SubmitPlan",
+    "Title",
     "TransferResponsibility",
     "VerifyClosure",
     "WithdrawCase",
 ]
 
-Id = Annotated[str, Field(min_length=1, max_length=64)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+
+def _not_blank(value: str) -> str:
+    """Text that is required is refused when it is only spaces, as when it is empty."""
+    if not value.strip():
+        raise ValueError("must not be blank (只有空白字符)")
+    return value
+
+
+NotBlank = AfterValidator(_not_blank)
+Id = Annotated[str, Field(min_length=1, max_length=64), NotBlank]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000), NotBlank]
+Text = Annotated[str, Field(min_length=1, max_length=10_000), NotBlank]
+Title = Annotated[str, Field(min_length=1, max_length=200), NotBlank]
 
 
 class Command(BaseModel):
@@ -68,7 +80,7 @@ class FindingCommand(Command):
 
     finding_id: Id
     source: Source
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     description: str = Field(default="", max_length=10_000)
     category: str | None = Field(default=None, max_length=64)
     severity: str | None = Field(default=None, max_length=32)
@@ -120,7 +132,7 @@ class SetDeadline(Command):
 
 
 class SetTarget(Command):
-    target: str = Field(min_length=1, max_length=2_000)
+    target: Annotated[str, Field(min_length=1, max_length=2_000), NotBlank]
 
 
 class GrantExtension(Command):

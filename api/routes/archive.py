@@ -18,6 +18,7 @@ from api.deps import Store, Units
 from api.models import ID_PATTERN
 from api.problems import Problem
 from domain.archive import CadreArchive, Period, cadre_archive
+from domain.policy import DEFAULT_POLICY
 from store.event_store import EventStore
 from store.projections.cadre_archive import read_archive
 
@@ -44,7 +45,9 @@ async def get_archive(
     store: Store,
     directory: Units,
     actor: CurrentActor,
-    year: Annotated[int, Query(ge=2000, le=2200)],
+    year: Annotated[
+        int | None, Query(ge=2000, le=2200, description="Default: this year (China time)")
+    ] = None,
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
     cadre_id: str = Path(pattern=ID_PATTERN),
 ) -> CadreArchive:
@@ -54,5 +57,7 @@ async def get_archive(
     )
     if cadre is None or not visible:
         raise Problem(404, "cadre_not_found", f"未找到干部 {cadre_id}", f"no cadre {cadre_id}")
+    if year is None:
+        year = DEFAULT_POLICY.today(datetime.now(UTC)).year
     period = Period(year=year, quarter=quarter)
     return await asyncio.to_thread(_archive, store, cadre_id, period)

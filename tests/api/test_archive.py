@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -41,6 +42,13 @@ async def test_a_new_case_counts_as_assigned_in_the_cadres_archive(
     opened_id = created["events"][1]["event_id"]
     assert opened_id in assigned["event_ids"]
     assert after["cases_closed"]["value"] == 0
+    # Without a year the archive is this year's (business dates are China time).
+    this_year = await stack.client.get("/api/v1/cadres/cadre-42/archive", headers=headers)
+    assert this_year.status_code == 200
+    china_year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    assert this_year.json()["period"]["year"] == china_year
+    if china_year == year:
+        assert this_year.json()["cases_assigned"] == assigned
 
 
 @pytest.mark.parametrize(
