@@ -17,6 +17,7 @@ from store.subscription import read_checkpoint
 
 __all__ = [
     "catch_up",
+    "copy_grants",
     "copy_tables",
     "defer_indexes",
     "lock_checkpoint",
@@ -45,6 +46,25 @@ def copy_tables(conn: Connection, projection: Projection, suffix: str, *, temp: 
         ).scalar()
         kept = f" WITH ({options})" if options else ""
         conn.exec_driver_sql(f"CREATE {kind} {table}{suffix} (LIKE {table} INCLUDING ALL){kept}")
+        if not temp:  # swapped in for the live table: the processes' roles keep their grants
+            copy_grants(conn, table, f"{table}{suffix}")
+
+
+_GRANTS = (
+    "SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+    "ELSE quote_ident(r.rolname) END "
+    "FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a "
+    "LEFT JOIN pg_roles r ON r.oid = a.grantee "
+    "WHERE c.oid = %s::regclass AND a.grantee <> c.relowner ORDER BY 2, 1"
+)
+
+
+def copy_grants(conn: Connection, source: str, target: str) -> None:
+    """Grant on ``target`` what others than its owner hold on ``source`` (``LIKE``
+    copies no privileges; migration 0011 grants the read models to the projector,
+    the API and readers)."""
+    for privilege, grantee in conn.exec_driver_sql(_GRANTS, (source,)).all():
+        conn.exec_driver_sql(f"GRANT {privilege} ON TABLE {target} TO {grantee}")
 
 
 def defer_indexes(conn: Connection, table: str) -> list[str]:
