@@ -4,11 +4,17 @@
     zhenggai audit verify [--stream ID]  recompute chains and seals; exit 1 on any problem
     zhenggai audit export-seals [--output FILE]   JSON Lines for an inspector to keep
 
-DATABASE_URL, ZHENGGAI_AUDIT_KEY (signs new seals) and
+The database is DATABASE_URL, else the one a running `zhenggai up` keeps in
+the data dir (``cli.database``). ZHENGGAI_AUDIT_KEY (signs new seals) and
 ZHENGGAI_AUDIT_RETIRED_KEYS (a JSON list of keys rotated out, which still
-verify the seals they signed) come from ``Settings``. Bad input (no
-URL, no key, an unreachable or unmigrated database) is one line on stderr
-and exit code 2; a log that does not verify is exit code 1.
+verify the seals they signed) come from ``Settings``; so does the witness
+file every new seal is appended to and verify compares with
+(ZHENGGAI_AUDIT_WITNESS_FILE; for `up`'s own database, by default
+``<data dir>/audit/witness.jsonl``). Bad input (no URL, no key, an
+unreachable or unmigrated database, an unreadable witness file) is one line
+on stderr and exit code 2; a log that does not verify is exit code 1, and
+`seal` refuses (exit 1, the problems printed) to seal over anything `verify`
+reports.
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from cli import database
 from cli.settings import Settings
 from store.audit_keys import AuditKeys
-from store.engine import check_reachable, make_engine
-from store.errors import DatabaseUnreachable, SealError
-from store.seals import export_seals, seal_log
+from store.errors import SealError
+from store.seals import SealRefused, export_seals, seal_log
 from store.verify import Problem, VerifyReport, verify_log
+from store.witness import WitnessError
 
 __all__ = ["audit_app"]
 
@@ -43,15 +50,10 @@ audit_app = typer.Typer(
 
 _TEXT: dict[str, tuple[str, str]] = {
     "settings_invalid": ("配置无效：{reason}", "invalid settings: {reason}"),
-    "no_database_url": (
-        "未设置 DATABASE_URL：请设置 DATABASE_URL=postgresql://用户@主机:5432/库名",
-        "DATABASE_URL is not set: export DATABASE_URL=postgresql://user@host:5432/db",
-    ),
     "no_key": (
         "未设置审计密钥：请设置 ZHENGGAI_AUDIT_KEY（至少 16 字节，不要存入数据库）",
         "no audit key: set ZHENGGAI_AUDIT_KEY (16 bytes or more, never kept in the database)",
     ),
-    "unreachable": ("无法连接数据库：{reason}", "cannot reach the database: {reason}"),
     "database_error": (
         "数据库出错（是否已执行 `zhenggai migrate`？）：{reason}",
         "database error (has `zhenggai migrate` been run?): {reason}",
@@ -81,6 +83,19 @@ _TEXT: dict[str, tuple[str, str]] = {
     "broken_links": (
         "哈希链断裂，未封存：{reason}。请运行 `zhenggai audit verify`",
         "a hash chain is broken, nothing sealed: {reason}. Run `zhenggai audit verify`",
+    ),
+    "refused": (
+        "日志未通过核验，未封存（共 {count} 处问题）；请先查明原因：",
+        "the log does not verify, nothing sealed ({count} problems); the first:",
+    ),
+    "witness_unwritten": (
+        "封存已写入数据库，但无法写入见证文件：{reason}。下次封存时会补写；请尽快修复",
+        "the seal is in the database but the witness file could not be written: {reason}. "
+        "The next seal appends it; fix this soon",
+    ),
+    "bad_witness_file": (
+        "无法读取见证文件：{reason}（ZHENGGAI_AUDIT_WITNESS_FILE）",
+        "cannot read the witness file: {reason} (ZHENGGAI_AUDIT_WITNESS_FILE)",
     ),
     "sealed": (
         "已封存 #{seq}：共 {count} 个事件（截至位置 {position}），Merkle 根 {root}",
@@ -155,6 +170,44 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         "封存 #{seal}：事件与封存不符；封存时 {expected}，现在 {found}",
         "seal #{seal}: the events no longer match the seal; sealed {expected}, now {found}",
     ),
+    "seal_missing": (
+        "封存 #{seal}：见证文件中有此封存，数据库中却没有（封存记录被删除）",
+        "seal #{seal}: in the witness file but missing from the database (the seal was deleted)",
+    ),
+    "seal_witness": (
+        "封存 #{seal}：与见证文件中的副本不符（不同的字段：{found}）",
+        "seal #{seal}: differs from the witness file's copy (fields: {found})",
+    ),
+    "seal_streams": (
+        "封存 #{seal}：对流 {stream} 的封存记录不可信；应为 {expected}，实为 {found}",
+        "seal #{seal}: its record of stream {stream} cannot be trusted; "
+        "expected {expected}, found {found}",
+    ),
+    "sealed_event": (
+        "案件流 {stream} 版本 {version}：已被封存 #{seal} 封存，但已被改写"
+        "（哈希链可能被重新计算）；封存时哈希 {expected}，现在 {found}",
+        "case stream {stream} version {version}: sealed by seal #{seal} but rewritten since "
+        "(its chain may have been recomputed); sealed hash {expected}, now {found}",
+    ),
+    "sealed_missing": (
+        "案件流 {stream} 版本 {version}：已被封存 #{seal} 封存，但已不存在（事件被删除，流被截短）",
+        "case stream {stream} version {version}: sealed by seal #{seal} but gone "
+        "(events were deleted, the stream truncated)",
+    ),
+    "seal_coverage": (
+        "案件流 {stream} 版本 {version}：位于封存 #{seal} 的范围内，却不在其记录中"
+        "（封存记录被删除，或事件被移入）",
+        "case stream {stream} version {version}: inside the range of seal #{seal} but not "
+        "named by it (its record was removed, or the event was moved there)",
+    ),
+}
+
+_NO_STREAM = {
+    "seal_streams": (
+        "封存 #{seal}：所记录的流与其签名不符；应为 {expected}，实为 {found}（记录被删除或添加）",
+        "seal #{seal}: its records of streams no longer match its signature; "
+        "expected {expected}, found {found} (a record was removed or added)",
+    ),
 }
 
 
@@ -164,13 +217,15 @@ def _say(key: str, language: str, **values: object) -> str:
 
 
 def describe(problem: Problem, language: str) -> str:
-    zh, en = _PROBLEMS[problem.code]
+    table = _NO_STREAM if problem.stream_id is None and problem.code in _NO_STREAM else _PROBLEMS
+    zh, en = table.get(problem.code, ("{code}：{found}", "{code}: {found}"))
     return (en if language == "en" else zh).format(
         stream=problem.stream_id,
         version=problem.version,
         seal=problem.seal_seq,
         expected=problem.expected,
         found=problem.found,
+        code=problem.code,
     )
 
 
@@ -203,18 +258,22 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[Engine]:
-    if not settings.database_url:
-        _fail(_say("no_database_url", settings.language))
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        check_reachable(engine)
-        yield engine
-    except DatabaseUnreachable as exc:
-        _fail(_say("unreachable", settings.language, reason=exc))
-    except DBAPIError as exc:
-        _fail(_say("database_error", settings.language, reason=_first_line(exc)))
-    finally:
-        engine.dispose()
+    """DATABASE_URL, else the database of a running `zhenggai up` (``cli.database``)."""
+    with database.database_engine(settings) as engine:
+        try:
+            yield engine
+        except DBAPIError as exc:
+            _fail(_say("database_error", settings.language, reason=_first_line(exc)))
+
+
+def witness_file(settings: Settings) -> Path | None:
+    """ZHENGGAI_AUDIT_WITNESS_FILE; for the embedded database of `up` (no
+    DATABASE_URL), ``<data dir>/audit/witness.jsonl`` by default."""
+    if settings.audit_witness_file is not None:
+        return settings.audit_witness_file
+    if settings.database_url:
+        return None
+    return settings.data_dir / "audit" / "witness.jsonl"
 
 
 @audit_app.command()
@@ -225,7 +284,14 @@ def seal() -> None:
     lang = settings.language
     with _database(settings) as engine:
         try:
-            outcome = seal_log(engine, keys)
+            outcome = seal_log(engine, keys, witness=witness_file(settings))
+        except WitnessError as exc:
+            _fail(_say("bad_witness_file", lang, reason=exc))
+        except SealRefused as exc:
+            typer.echo(_say("refused", lang, count=exc.report.problem_count), err=True)
+            for problem in exc.report.problems[:20]:
+                typer.echo("  " + describe(problem, lang), err=True)
+            raise typer.Exit(1) from None
         except SealError as exc:
             if exc.reason == "log_changed":
                 _fail(_say("log_changed", lang), code=1)
@@ -248,6 +314,8 @@ def seal() -> None:
         "root": made.merkle_root.hex(),
     }
     typer.echo(_say("sealed" if outcome.created else "nothing_new", lang, **values))
+    if outcome.witness_error is not None:
+        _fail(_say("witness_unwritten", lang, reason=outcome.witness_error), code=1)
 
 
 @audit_app.command()
@@ -265,8 +333,12 @@ def verify(
     keys = _keys(settings)
     lang = settings.language
     exported = [] if seals_file is None else _read_seals(seals_file, lang)
+    witness = witness_file(settings)
     with _database(settings) as engine:
-        report = verify_log(engine, keys, stream_id=stream, exported=exported)
+        try:
+            report = verify_log(engine, keys, stream_id=stream, exported=exported, witness=witness)
+        except WitnessError as exc:
+            _fail(_say("bad_witness_file", lang, reason=exc))
     _print_report(report, lang)
     if not report.ok:
         raise typer.Exit(1)

@@ -15,9 +15,20 @@ and is never stored in the database, so someone with database rights who
 rewrites events (and their hashes) cannot make matching seals. An inspector keeps ``export_seals``'
 output outside the system and can compare it with the database later.
 
-Sealing first checks that the log still matches the previous seal and that
-every link of the range it is about to cover is sound: a seal is never laid
-over a log that was altered since, nor over a broken chain.
+A seal also names the streams it covers (``seal_streams``, from migration
+0012): per stream with events in its range, the first and last version and
+their hashes, each row with its own HMAC under the seal's key, and the seal
+signs how many rows there are and their digest. So one stream can be checked
+against every seal that covered it by reading that stream's rows only, and a
+sealed event that was rewritten (even with its stream's chain recomputed) or
+deleted is named by stream and version. Seals laid before 0012 keep their
+first signed form (``zhenggai-seal-v1``) and cover no stream by name.
+
+Sealing first runs ``audit verify`` in the very snapshot it is about to seal
+(``store.verify``): a seal is never laid over anything verify reports, be it a
+broken link, a log that no longer matches an earlier seal, or a seal missing
+from the database that the witness file (``store.witness``) still has. Once
+committed, the seal is appended to the witness file, when one is configured.
 """
 
 from __future__ import annotations
@@ -26,35 +37,49 @@ import dataclasses
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, text
 
 from store.audit_keys import MIN_KEY_BYTES, AuditKeys, key_id
 from store.canonical import format_timestamp
-from store.chain_checks import Problem, bad_links
+from store.chain_checks import Problem
 from store.errors import SealError
 from store.merkle import MerkleAccumulator
 from store.reading import Checkpoint
+from store.witness import WitnessError, append_seals
+
+if TYPE_CHECKING:
+    from store.verify import VerifyReport
 
 __all__ = [
     "MIN_KEY_BYTES",
     "AuditKeys",
     "Seal",
     "SealOutcome",
+    "SealRefused",
+    "SealedStream",
     "export_seals",
     "key_id",
+    "load_sealed_streams",
     "load_seals",
     "merkle_over",
     "seal_chain_problems",
     "seal_log",
     "sign",
+    "streams_digest",
 ]
 
 _DOMAIN = b"zhenggai-seal-v1\n"
+_DOMAIN_V2 = b"zhenggai-seal-v2\n"
+_STREAM_DOMAIN = b"zhenggai-seal-stream-v1\n"
+_STREAMS_DIGEST_DOMAIN = b"zhenggai-seal-streams-v1\n"
 _ZERO = bytes(32)
+HASH_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +93,21 @@ class Seal:
     previous_signature: bytes
     key_id: str
     signature: bytes
+    # Migration 0012 on: how many streams the seal names, and their digest
+    # (``streams_digest``). None on the seals laid before, signed as v1.
+    stream_count: int | None = None
+    streams_digest: bytes | None = None
 
     @property
     def bound(self) -> Checkpoint:
         return Checkpoint(self.up_to_tx_id, self.up_to_position)
 
+    @property
+    def names_streams(self) -> bool:
+        return self.streams_digest is not None
+
     def message(self) -> bytes:
-        body = {
+        body: dict[str, Any] = {
             "seq": self.seq,
             "sealed_at": format_timestamp(self.sealed_at),
             "up_to_tx_id": self.up_to_tx_id,
@@ -84,13 +117,18 @@ class Seal:
             "previous_signature": self.previous_signature.hex(),
             "key_id": self.key_id,
         }
-        return _DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        domain = _DOMAIN
+        if self.streams_digest is not None:
+            domain = _DOMAIN_V2
+            body["stream_count"] = self.stream_count
+            body["streams_digest"] = self.streams_digest.hex()
+        return domain + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def signed_by(self, key: bytes) -> bool:
         return hmac.compare_digest(sign(key, self), self.signature)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        shown: dict[str, Any] = {
             "seq": self.seq,
             "sealed_at": format_timestamp(self.sealed_at),
             "up_to_tx_id": self.up_to_tx_id,
@@ -101,6 +139,10 @@ class Seal:
             "key_id": self.key_id,
             "signature": self.signature.hex(),
         }
+        if self.streams_digest is not None:
+            shown["stream_count"] = self.stream_count
+            shown["streams_digest"] = self.streams_digest.hex()
+        return shown
 
 
 def sign(key: bytes, seal: Seal) -> bytes:
@@ -108,14 +150,99 @@ def sign(key: bytes, seal: Seal) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class SealedStream:
+    """What one seal covers of one stream: versions ``from_version`` to
+    ``to_version`` and their hashes (``hashes``, 32 bytes each, in version
+    order; empty when read without them), whose SHA-256 is ``hashes_digest``."""
+
+    seal_seq: int
+    stream_id: str
+    from_version: int
+    to_version: int
+    hashes_digest: bytes
+    mac: bytes
+    hashes: bytes = b""
+
+    def message(self) -> bytes:
+        body = {
+            "seq": self.seal_seq,
+            "stream_id": self.stream_id,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "hashes": self.hashes_digest.hex(),
+        }
+        return _STREAM_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def signed_by(self, key: bytes) -> bool:
+        expected = hmac.new(key, self.message(), hashlib.sha256).digest()
+        return hmac.compare_digest(expected, self.mac)
+
+    def sealed_hash(self, version: int) -> bytes:
+        at = (version - self.from_version) * HASH_BYTES
+        return self.hashes[at : at + HASH_BYTES]
+
+
+def streams_digest(streams: Iterable[SealedStream]) -> bytes:
+    """The digest a seal signs over the streams it names, in stream id order."""
+    digest = hashlib.sha256(_STREAMS_DIGEST_DOMAIN)
+    for entry in sorted(streams, key=lambda e: e.stream_id):
+        line = [entry.stream_id, entry.from_version, entry.to_version, entry.hashes_digest.hex()]
+        digest.update(json.dumps(line, separators=(",", ":")).encode() + b"\n")
+    return digest.digest()
+
+
+def load_sealed_streams(
+    conn: Connection, *, stream_id: str | None = None, with_hashes: bool = False
+) -> list[SealedStream]:
+    """The seals' rows of one stream (by its index: cheap) or of every stream,
+    in (seal, stream) order. Without ``with_hashes`` only their digest travels."""
+    hashes = "hashes" if with_hashes else "''::bytea"
+    where = "" if stream_id is None else "WHERE stream_id = :stream"
+    rows = conn.execute(
+        text(
+            f"SELECT seal_seq, stream_id, from_version, to_version, sha256(hashes), mac, {hashes} "  # noqa: S608
+            f"FROM seal_streams {where} ORDER BY seal_seq, stream_id"
+        ),
+        {"stream": stream_id},
+    )
+    return [
+        SealedStream(
+            seal_seq=int(r[0]),
+            stream_id=str(r[1]),
+            from_version=int(r[2]),
+            to_version=int(r[3]),
+            hashes_digest=bytes(r[4]),
+            mac=bytes(r[5]),
+            hashes=bytes(r[6]),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class SealOutcome:
     seal: Seal | None  # the new seal, or the latest one when nothing was new
     created: bool
+    witnessed: int = 0  # seals appended to the witness file
+    witness_error: str | None = None  # the seal is made, but the witness could not be written
+
+
+class SealRefused(SealError):
+    """``audit verify`` reports problems in the snapshot to seal: nothing sealed."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        first = report.problems[0] if report.problems else None
+        where = "" if first is None else f"; first: {first.code} {first.stream_id or ''}"
+        super().__init__(
+            f"the log does not verify ({report.problem_count} problems{where}); nothing was sealed",
+            "log_problems",
+        )
+        self.report = report
 
 
 _SEAL_COLUMNS = (
     "seq, sealed_at, up_to_tx_id::text::bigint, up_to_position, event_count, "
-    "merkle_root, previous_signature, key_id, signature"
+    "merkle_root, previous_signature, key_id, signature, stream_count, streams_digest"
 )
 
 
@@ -132,6 +259,8 @@ def load_seals(conn: Connection) -> list[Seal]:
             previous_signature=bytes(r[6]),
             key_id=str(r[7]),
             signature=bytes(r[8]),
+            stream_count=None if r[9] is None else int(r[9]),
+            streams_digest=None if r[10] is None else bytes(r[10]),
         )
         for r in rows
     ]
@@ -158,16 +287,28 @@ def merkle_over(
 
 
 def seal_log(
-    engine: Engine, keys: AuditKeys | bytes, *, now: datetime | None = None
+    engine: Engine,
+    keys: AuditKeys | bytes,
+    *,
+    now: datetime | None = None,
+    witness: Path | None = None,
 ) -> SealOutcome:
     """Seal every finished event with the current key; nothing is written when
     no event is new. Every seal before must verify with the key that signed
     it (the current one, or a retired one after a rotation) and chain to the
-    one before it."""
+    one before it, and the whole log must verify (``store.verify``, with the
+    ``witness`` file when given) in the snapshot being sealed: otherwise
+    ``SealRefused``, with the report. The committed seal (and any earlier one
+    the witness lacks) is then appended to ``witness``."""
+    from store.verify import verify_for_sealing  # store.verify imports this module
+
     keys = AuditKeys.of(keys)
     key = keys.current
     with engine.begin() as conn:
-        conn.execute(text("LOCK TABLE seals IN EXCLUSIVE MODE"))  # one sealer at a time
+        # The lock comes before the snapshot (taken by the first query), so
+        # the snapshot sees every seal and the sealer is alone.
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        conn.execute(text("LOCK TABLE seals IN EXCLUSIVE MODE"))
         seals = load_seals(conn)
         _check_seal_chain(seals, keys)
         previous = seals[-1] if seals else None
@@ -180,44 +321,127 @@ def seal_log(
         ).first()
         bound = Checkpoint.START if bound_row is None else Checkpoint(*map(int, bound_row))
         if previous is not None and bound <= previous.bound:
-            return SealOutcome(previous, created=False)
-        _check_links(conn, previous.bound if previous else Checkpoint.START, bound)
-        accumulator = MerkleAccumulator()
-        if previous is not None:  # the log must still match the last seal
-            merkle_over(conn, Checkpoint.START, previous.bound, accumulator)
-            _check_matches(previous, accumulator)
-        merkle_over(conn, previous.bound if previous else Checkpoint.START, bound, accumulator)
-        unsigned = Seal(
-            seq=1 if previous is None else previous.seq + 1,
-            sealed_at=now or datetime.now(UTC),
-            up_to_tx_id=bound.tx_id,
-            up_to_position=bound.position,
-            event_count=accumulator.count,
-            merkle_root=accumulator.root(),
-            previous_signature=_ZERO if previous is None else previous.signature,
-            key_id=key_id(key),
-            signature=b"",
+            outcome = SealOutcome(previous, created=False)
+        else:
+            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            report, accumulator = verify_for_sealing(engine, keys, str(snapshot), witness)
+            if not report.ok:
+                raise SealRefused(report)
+            after = previous.bound if previous else Checkpoint.START
+            merkle_over(conn, after, bound, accumulator)
+            seq = 1 if previous is None else previous.seq + 1
+            streams = _streams_in(conn, seq, after, bound, key)
+            unsigned = Seal(
+                seq=seq,
+                sealed_at=now or datetime.now(UTC),
+                up_to_tx_id=bound.tx_id,
+                up_to_position=bound.position,
+                event_count=accumulator.count,
+                merkle_root=accumulator.root(),
+                previous_signature=_ZERO if previous is None else previous.signature,
+                key_id=key_id(key),
+                signature=b"",
+                stream_count=len(streams),
+                streams_digest=streams_digest(streams),
+            )
+            made = dataclasses.replace(unsigned, signature=sign(key, unsigned))
+            _insert(conn, made, streams)
+            seals.append(made)
+            outcome = SealOutcome(made, created=True)
+    if witness is not None:
+        try:
+            written = append_seals(witness, [seal.to_json() for seal in seals])
+        except WitnessError as exc:
+            return dataclasses.replace(outcome, witness_error=str(exc))
+        outcome = dataclasses.replace(outcome, witnessed=written)
+    return outcome
+
+
+def _streams_in(
+    conn: Connection, seq: int, after: Checkpoint, up_to: Checkpoint, key: bytes
+) -> list[SealedStream]:
+    """Per stream with events in (after, up_to]: its versions there and their
+    hashes, signed. Verify has just found every link sound, so the versions
+    are consecutive."""
+    rows = conn.execute(
+        text(
+            "SELECT stream_id, min(version), max(version), count(*), "
+            "string_agg(hash, ''::bytea ORDER BY version) FROM events "
+            "WHERE (tx_id, position) > (CAST(:after_tx AS text)::xid8, :after_position) "
+            "AND (tx_id, position) <= (CAST(:up_to_tx AS text)::xid8, :up_to_position) "
+            "GROUP BY stream_id ORDER BY stream_id"
+        ),
+        {
+            "after_tx": str(after.tx_id),
+            "after_position": after.position,
+            "up_to_tx": str(up_to.tx_id),
+            "up_to_position": up_to.position,
+        },
+    )
+    streams: list[SealedStream] = []
+    for stream_id, first, last, count, hashes in rows:
+        if int(count) != int(last) - int(first) + 1:
+            raise SealError(
+                f"stream {stream_id}: versions {first} to {last} are not consecutive; "
+                "run audit verify, nothing was sealed",
+                "broken_links",
+            )
+        unsigned = SealedStream(
+            seal_seq=seq,
+            stream_id=str(stream_id),
+            from_version=int(first),
+            to_version=int(last),
+            hashes_digest=hashlib.sha256(bytes(hashes)).digest(),
+            mac=b"",
+            hashes=bytes(hashes),
         )
-        seal = dataclasses.replace(unsigned, signature=sign(key, unsigned))
-        conn.execute(
-            text(
-                "INSERT INTO seals (seq, sealed_at, up_to_tx_id, up_to_position, event_count, "
-                "merkle_root, previous_signature, key_id, signature) VALUES (:seq, :sealed_at, "
-                "CAST(:tx AS text)::xid8, :position, :count, :root, :previous, :key_id, :signature)"
-            ),
-            {
-                "seq": seal.seq,
-                "sealed_at": seal.sealed_at,
-                "tx": str(seal.up_to_tx_id),
-                "position": seal.up_to_position,
-                "count": seal.event_count,
-                "root": seal.merkle_root,
-                "previous": seal.previous_signature,
-                "key_id": seal.key_id,
-                "signature": seal.signature,
-            },
-        )
-    return SealOutcome(seal, created=True)
+        mac = hmac.new(key, unsigned.message(), hashlib.sha256).digest()
+        streams.append(dataclasses.replace(unsigned, mac=mac))
+    return streams
+
+
+def _insert(conn: Connection, seal: Seal, streams: list[SealedStream]) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO seals (seq, sealed_at, up_to_tx_id, up_to_position, event_count, "
+            "merkle_root, previous_signature, key_id, signature, stream_count, streams_digest) "
+            "VALUES (:seq, :sealed_at, CAST(:tx AS text)::xid8, :position, :count, :root, "
+            ":previous, :key_id, :signature, :stream_count, :streams_digest)"
+        ),
+        {
+            "seq": seal.seq,
+            "sealed_at": seal.sealed_at,
+            "tx": str(seal.up_to_tx_id),
+            "position": seal.up_to_position,
+            "count": seal.event_count,
+            "root": seal.merkle_root,
+            "previous": seal.previous_signature,
+            "key_id": seal.key_id,
+            "signature": seal.signature,
+            "stream_count": seal.stream_count,
+            "streams_digest": seal.streams_digest,
+        },
+    )
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            "COPY seal_streams (seal_seq, stream_id, from_version, to_version, hashes, mac) "
+            "FROM STDIN"
+        ) as copy,
+    ):
+        for entry in streams:
+            copy.write_row(
+                (
+                    entry.seal_seq,
+                    entry.stream_id,
+                    entry.from_version,
+                    entry.to_version,
+                    entry.hashes,
+                    entry.mac,
+                )
+            )
 
 
 def seal_chain_problems(seals: list[Seal], keys: AuditKeys | None) -> list[Problem]:
@@ -261,31 +485,6 @@ def _check_seal_chain(seals: list[Seal], keys: AuditKeys) -> None:
         seal_seq=first.seal_seq,
         key_id=key,
     )
-
-
-def _check_links(conn: Connection, after: Checkpoint, up_to: Checkpoint) -> None:
-    """A seal vouches for the links of what it covers (``audit verify`` relies
-    on it), so a range with a broken link is not sealed."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        broken, _ = bad_links(cursor, None, 1, after, up_to)
-    if broken:
-        first = broken[0].problem
-        raise SealError(
-            f"stream {first.stream_id} version {first.version}: {first.code} broken "
-            f"(expected {first.expected}, found {first.found}); "
-            "run audit verify, nothing was sealed",
-            "broken_links",
-        )
-
-
-def _check_matches(previous: Seal, accumulator: MerkleAccumulator) -> None:
-    if accumulator.count != previous.event_count or accumulator.root() != previous.merkle_root:
-        raise SealError(
-            f"the log no longer matches seal #{previous.seq}; run audit verify, nothing was sealed",
-            "log_changed",
-        )
 
 
 def export_seals(engine: Engine) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Path
+from pydantic import Field
 
 from api.auth import CurrentActor
 from api.case_access import visible_case, with_clock
@@ -16,11 +17,66 @@ from api.models import (
     ChainProblem,
     ChainVerification,
 )
-from store.verify import verify_log
+from store.verify import VerifyReport, verify_log
+from store.witness import WitnessError
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["cases"])
+
+
+class SealedChainProblem(ChainProblem):
+    stream_id: str | None = Field(default=None, description="the stream (case) it is in")
+    seal_seq: int | None = Field(default=None, description="the seal it concerns")
+
+
+class SealedChainVerification(ChainVerification):
+    """The chain and, where seals named the stream, the events against them."""
+
+    problems: list[SealedChainProblem]  # type: ignore[assignment]
+    seals_covering: int = Field(
+        default=0, description="seals whose records of this stream were checked against it"
+    )
+    sealed_version: int | None = Field(
+        default=None, description="the last version of the stream a seal covers"
+    )
+    first_bad_version: int | None = Field(
+        default=None, description="the first version a problem names, when not ok"
+    )
+    first_problem: str | None = Field(default=None, description="that problem's code")
+
+
+class CaseHistoryWithSealsOut(CaseHistoryOut):
+    verification: SealedChainVerification
+
+
+def _verification(report: VerifyReport, witness_error: str | None) -> SealedChainVerification:
+    problems = [
+        SealedChainProblem(
+            code=p.code,
+            version=p.version,
+            expected=p.expected,
+            found=p.found,
+            stream_id=p.stream_id,
+            seal_seq=p.seal_seq,
+        )
+        for p in report.problems
+    ]
+    if witness_error is not None:
+        problems.append(
+            SealedChainProblem(code="seal_witness", version=None, expected="", found=witness_error)
+        )
+    first = next((p for p in problems if p.version is not None), problems[0] if problems else None)
+    return SealedChainVerification(
+        ok=report.ok and witness_error is None,
+        events_checked=report.events,
+        seals_checked=report.seals,
+        problems=problems,
+        seals_covering=report.sealed_by,
+        sealed_version=report.sealed_version,
+        first_bad_version=None if first is None else first.version,
+        first_problem=None if first is None else first.code,
+    )
 
 
 @router.get(
@@ -46,8 +102,8 @@ async def get_case(
 
 @router.get(
     "/cases/{case_id}/history",
-    response_model=CaseHistoryOut,
-    summary="A case's events with their hash chain, verified now",
+    response_model=CaseHistoryWithSealsOut,
+    summary="A case's events with their hash chain, verified now, also against the seals",
     responses={
         401: {"description": "No valid bearer token"},
         404: {"description": "No such case, or not within your scope"},
@@ -59,24 +115,27 @@ async def case_history(
     actor: CurrentActor,
     settings: AppSettings,
     case_id: str = Path(pattern=ID_PATTERN),
-) -> CaseHistoryOut:
+) -> CaseHistoryWithSealsOut:
     """Every event with actor, role, time, hash and previous hash; the stream's chain
-    is recomputed from the stored fields on each request (and the seals' signatures
-    checked when the server holds the audit keys)."""
+    is recomputed from the stored fields on each request, and its events are checked
+    against every seal that named the stream (a sealed version rewritten, even with the
+    chain recomputed, or deleted is named in ``first_bad_version``). The seals'
+    signatures are checked when the server holds the audit keys, and the seals against
+    the witness file when ``ZHENGGAI_AUDIT_WITNESS_FILE`` is set."""
     case = await visible_case(store, directory, actor, case_id)
     keys = settings.audit_keys()
-    report = await asyncio.to_thread(verify_log, store.engine, keys, stream_id=case.workflow_id)
-    return CaseHistoryOut(
+    witness = settings.audit_witness_file
+    witness_error: str | None = None
+    try:
+        report = await asyncio.to_thread(
+            verify_log, store.engine, keys, stream_id=case.workflow_id, witness=witness
+        )
+    except WitnessError as exc:
+        witness_error = str(exc)
+        report = await asyncio.to_thread(verify_log, store.engine, keys, stream_id=case.workflow_id)
+    return CaseHistoryWithSealsOut(
         case_id=case_id,
         stream_id=case.workflow_id,
         events=case.events,
-        verification=ChainVerification(
-            ok=report.ok,
-            events_checked=report.events,
-            seals_checked=report.seals,
-            problems=[
-                ChainProblem(code=p.code, version=p.version, expected=p.expected, found=p.found)
-                for p in report.problems
-            ],
-        ),
+        verification=_verification(report, witness_error),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from datetime import date, timedelta
 
@@ -146,7 +148,12 @@ async def test_an_unknown_case_is_a_404_problem(stack: Stack) -> None:
 
 
 async def test_health_reports_database_and_temporal_reachable(stack: Stack) -> None:
+    # The worker just started: it shows once its first poll reaches Temporal.
+    deadline = time.monotonic() + 15
     response = await stack.client.get("/health")
+    while response.json()["status"] != "ok" and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        response = await stack.client.get("/health")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",

@@ -62,6 +62,7 @@ def _env(url: str | None, key: str | None = KEY, language: str = "en") -> dict[s
         "DATABASE_URL": url,
         "ZHENGGAI_DATABASE_URL": None,
         "ZHENGGAI_AUDIT_KEY": key,
+        "ZHENGGAI_AUDIT_WITNESS_FILE": None,
         "ZHENGGAI_LANGUAGE": language,
         "ZHENGGAI_ENVIRONMENT": "development",
     }
@@ -161,12 +162,14 @@ def test_a_rewrite_that_recomputes_the_chain_is_caught_by_the_seal(
             {"h": digest, "s": target},
         )
     report = verify_log(engine, KEY.encode())
-    assert [p.code for p in report.problems] == ["seal_root"]
+    assert [p.code for p in report.problems] == ["seal_root", "sealed_event"]
     assert report.problems[0].seal_seq == 1
+    assert (report.problems[1].stream_id, report.problems[1].version) == (target, 2)
     _fill(store, streams=1)
     refused = runner.invoke(audit_app, ["seal"], env=_env(url))
     assert refused.exit_code == 1
-    assert "no longer matches the last seal" in refused.output
+    assert "the log does not verify, nothing sealed" in refused.output
+    assert f"case stream {target} version 2: sealed by seal #1 but rewritten" in refused.output
 
 
 def test_a_deleted_event_is_a_broken_chain(fresh: tuple[str, Engine, EventStore]) -> None:
@@ -294,6 +297,14 @@ def test_seals_removed_from_the_database_are_caught_by_the_exported_copy(
         conn.execute(text("ALTER TABLE seals DISABLE TRIGGER seals_no_update_delete"))
         conn.execute(text("DELETE FROM seals"))
         conn.execute(text("ALTER TABLE seals ENABLE TRIGGER seals_no_update_delete"))
+    # The seal's records of its streams are left without their seal: reported.
+    orphaned = runner.invoke(audit_app, ["verify"], env=_env(url))
+    assert orphaned.exit_code == 1
+    assert "seal #1: its record of stream" in orphaned.output
+    with engine.begin() as conn:  # a thorough insider drops those too
+        conn.execute(text("SET session_replication_role = replica"))
+        conn.execute(text("DELETE FROM seal_streams"))
+    # Without a copy kept outside (export or witness file), nothing shows.
     assert runner.invoke(audit_app, ["verify"], env=_env(url)).exit_code == 0
     result = runner.invoke(audit_app, ["verify", "--seals", str(target)], env=_env(url))
     assert result.exit_code == 1
@@ -344,8 +355,8 @@ def test_a_broken_link_is_not_sealed(fresh: tuple[str, Engine, EventStore]) -> N
     )
     refused = runner.invoke(audit_app, ["seal"], env=_env(url, language="zh-CN"))
     assert refused.exit_code == 1
-    assert "哈希链断裂，未封存" in refused.output
-    assert f"stream {target} version 3" in refused.output
+    assert "日志未通过核验，未封存" in refused.output
+    assert f"流 {target}：版本不连续，应为 version 2" in refused.output
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM seals")).scalar_one() == 0
 
