@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.docs_pages import install_docs
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
@@ -71,6 +72,8 @@ def create_app(
         summary="Rectification of assessment findings: cases, deadlines, escalation, archive.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs_pages, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = EventStore(engine)
@@ -82,6 +85,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     install_openapi(app)
+    install_docs(app)
 
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(findings.router)
