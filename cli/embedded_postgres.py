@@ -1,19 +1,32 @@
-"""PostgreSQL inside the data dir: pgserver's binaries, else initdb/pg_ctl found on PATH."""
+"""PostgreSQL inside the data dir: pgserver's binaries, else initdb/pg_ctl found on PATH.
+
+The postmaster is stopped by signals to its pid (fast shutdown), not through
+pgserver's handle count: that count lives in a file (`.handle_pids.json`)
+which keeps the pid of a killed `up`, after which pgserver never stops the
+server again. `zhenggai up` holds the data dir's lock, so any postmaster found
+running on the folder at start is an orphan of a killed `up`.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import make_url, text
 
+from cli.preflight import POSTMASTER, process_cmdline, process_start, stop_process
 from store.engine import make_engine
 
-__all__ = ["EmbeddedPostgres", "NoEmbeddedPostgres", "start_embedded_postgres"]
+__all__ = [
+    "EmbeddedPostgres",
+    "NoEmbeddedPostgres",
+    "postmaster_pid",
+    "start_embedded_postgres",
+    "stop_orphan_postmaster",
+]
 
 DATABASE = "zhenggai"
 
@@ -25,10 +38,64 @@ class NoEmbeddedPostgres(Exception):
 @dataclass
 class EmbeddedPostgres:
     url: str  # of the zhenggai database
-    _stop: Any = field(repr=False)
+    pid: int  # of the postmaster
+    start: str | None
 
-    def stop(self) -> None:
-        self._stop()
+    def stop(self) -> bool:
+        """True once the postmaster (and so every backend) is gone."""
+        return stop_process(self.pid, self.start, POSTMASTER)
+
+
+def postmaster_pid(folder: Path) -> int | None:
+    try:
+        return int((folder / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _is_postmaster_of(pid: int, folder: Path) -> bool:
+    args = process_cmdline(pid)
+    if not args or Path(args[0]).name != "postgres":
+        return False
+    try:
+        if Path(f"/proc/{pid}/cwd").resolve() == folder.resolve():  # postgres chdirs to its data
+            return True
+    except OSError:
+        pass
+    return str(folder.resolve()) in args
+
+
+def stop_orphan_postmaster(folder: Path) -> tuple[int, bool] | None:
+    """Deals with a postmaster.pid left by a killed `up`: (pid, stopped) of a postmaster
+    still running on ``folder``; None when there was none.
+
+    A pid file whose pid now belongs to another program is removed, since pgserver
+    would take that live pid for a running server, but only when no process
+    still works in the folder (the file guards against two servers on one data
+    dir). A pid file whose process is gone is left to PostgreSQL, which checks
+    it itself at start.
+    """
+    pid = postmaster_pid(folder)
+    if pid is None:
+        return None
+    start = process_start(pid)
+    if start is not None and _is_postmaster_of(pid, folder):
+        return pid, stop_process(pid, start, POSTMASTER)
+    if start is not None and process_cmdline(pid) and not _anyone_in(folder):
+        (folder / "postmaster.pid").unlink(missing_ok=True)
+    return None
+
+
+def _anyone_in(folder: Path) -> bool:
+    """Whether a process (a backend that outlived its postmaster) works in ``folder``."""
+    target = folder.resolve()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if (entry / "cwd").resolve(strict=True) == target:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def start_embedded_postgres(folder: Path) -> EmbeddedPostgres:
@@ -37,14 +104,24 @@ def start_embedded_postgres(folder: Path) -> EmbeddedPostgres:
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
             from pgserver.postgres_server import get_server
     except ImportError:
-        server_url, stop = _start_from_path(folder)
+        server_url = _start_from_path(folder)
     else:
-        server = get_server(folder, cleanup_mode="stop")
-        server_url, stop = server.get_uri(), server.cleanup
-    return EmbeddedPostgres(_ensure_database(server_url), stop)
+        # Only this `up` holds a handle (it has the data dir's lock): forget those of
+        # earlier ones, and stop the server ourselves (cleanup_mode=None).
+        (folder / ".handle_pids.json").unlink(missing_ok=True)
+        server_url = get_server(folder, cleanup_mode=None).get_uri()
+    pid = postmaster_pid(folder)
+    assert pid is not None, "a running postmaster writes postmaster.pid"
+    postgres = EmbeddedPostgres(server_url, pid, process_start(pid))
+    try:
+        postgres.url = _ensure_database(server_url)
+    except BaseException:
+        postgres.stop()
+        raise
+    return postgres
 
 
-def _start_from_path(folder: Path) -> tuple[str, Any]:
+def _start_from_path(folder: Path) -> str:
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if not (initdb and pg_ctl):
         raise NoEmbeddedPostgres
@@ -61,15 +138,7 @@ def _start_from_path(folder: Path) -> tuple[str, Any]:
         check=True,
         capture_output=True,
     )
-
-    def stop() -> None:
-        subprocess.run(  # noqa: S603
-            [pg_ctl, "-D", str(folder), "-m", "fast", "-w", "stop"],
-            check=False,
-            capture_output=True,
-        )
-
-    return f"postgresql://postgres@/postgres?host={folder}", stop
+    return f"postgresql://postgres@/postgres?host={folder}"
 
 
 def _ensure_database(server_url: str) -> str:

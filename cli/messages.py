@@ -40,9 +40,41 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Temporal 开发服务器未能启动（{reason}），日志见 {log}",
         "the Temporal dev server did not start ({reason}); its log is {log}",
     ),
-    "child_failed": (
-        "{name} 意外退出（退出码 {code}），日志见 {log}；正在停止全部服务",
-        "{name} exited unexpectedly (exit code {code}), log: {log}; stopping everything",
+    "child_restarted": (
+        "{name} 意外退出（退出码 {code}），{delay:g} 秒后已重启（新进程 {pid}，"
+        "{window:g} 秒内第 {count} 次崩溃），日志见 {log}",
+        "{name} exited unexpectedly (exit code {code}); restarted after {delay:g} s (new pid"
+        " {pid}, crash {count} within {window:g} s), log: {log}",
+    ),
+    "child_gave_up": (
+        "{name} 在 {window:g} 秒内崩溃 {count} 次（最后退出码 {code}），不再重启，日志见 {log}；"
+        "正在停止全部服务",
+        "{name} crashed {count} times within {window:g} s (last exit code {code}); giving up,"
+        " log: {log}; stopping everything",
+    ),
+    "api_not_healthy": (
+        "接口在 {seconds:g} 秒内未就绪，仍在等待；日志见 {log}",
+        "the API is not healthy after {seconds:g} s, still waiting; log: {log}",
+    ),
+    "up_running": (
+        "数据目录 {path} 已有一个 zhenggai up 在运行（进程 {pid}）：请先在它的终端按 Ctrl-C"
+        " 停止它，或用 --data-dir 换一个目录",
+        "a zhenggai up is already running on the data dir {path} (pid {pid}): stop it first"
+        " (Ctrl-C in its terminal), or pass --data-dir with another folder",
+    ),
+    "stale_cleaned": (
+        "上次的 zhenggai up 未正常退出，已停止它遗留的进程：{names}",
+        "the last zhenggai up did not exit cleanly; stopped what it left running: {names}",
+    ),
+    "stale_stuck": (
+        "上次的 zhenggai up 未正常退出，它遗留的进程无法停止：{names}；请手动结束它们后重试",
+        "the last zhenggai up did not exit cleanly and what it left running cannot be"
+        " stopped: {names}; end these processes by hand and try again",
+    ),
+    "stop_incomplete": (
+        "未能停止：{names}；请手动结束这些进程（下次 zhenggai up 也会再试）。数据保存在 {path}",
+        "could not stop: {names}; end these processes by hand (the next zhenggai up will try"
+        " again). Data kept in {path}",
     ),
     "settings_invalid": ("配置有误：{reason}", "invalid settings: {reason}"),
     "starting": ("正在启动 zhenggai（数据目录 {path}）…", "starting zhenggai (data dir {path})…"),

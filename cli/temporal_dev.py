@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
+import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from temporalio.client import Client
 
 from cli.binaries import temporal_cli
 
-__all__ = ["TemporalDevServer", "wait_for_temporal"]
+__all__ = ["TemporalDevServer", "stop_child", "wait_for_temporal"]
 
 STARTUP_TIMEOUT_S = 60.0
 
@@ -44,15 +48,28 @@ class TemporalDevServer:
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us in order
         )
 
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self, timeout: float = 15.0) -> bool:
+        """True once the server is gone."""
+        stopped = stop_child(self.process, timeout)
         self._log.close()
+        return stopped
+
+
+def stop_child(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """SIGTERM, then SIGKILL to the child's whole session (started with
+    start_new_session, so its process group is its pid). True once it is gone."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                return False
+    return True
 
 
 async def _try_connect(address: str) -> str | None:
@@ -65,12 +82,16 @@ async def _try_connect(address: str) -> str | None:
 
 
 def wait_for_temporal(
-    address: str, timeout: float = STARTUP_TIMEOUT_S, process: subprocess.Popen[bytes] | None = None
+    address: str,
+    timeout: float = STARTUP_TIMEOUT_S,
+    process: subprocess.Popen[bytes] | None = None,
+    stop: threading.Event | None = None,
 ) -> str | None:
-    """None once Temporal answers at ``address``; else the last reason it did not."""
+    """None once Temporal answers at ``address``; else the last reason it did not
+    (also when ``stop`` is set meanwhile: Ctrl-C during the start)."""
     deadline = time.monotonic() + timeout
     reason: str | None = "not started"
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
         if process is not None and process.poll() is not None:
             return f"exit code {process.returncode}"
         reason = asyncio.run(_try_connect(address))
