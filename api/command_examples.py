@@ -37,6 +37,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "assign": {"cadre_id": "cadre-0051", "reason": "原责任人调任"},
     "deadline": {"deadline": "2027-04-30", "reason": "更正录入错误"},
     "target": {"target": "出水稳定达到一级A标准"},
+    "milestones": {
+        "milestones": [
+            {"milestone_id": "m1", "title": "完成管网排查", "due": "2027-06-30"},
+            {"milestone_id": "m2", "title": "一期管网改造完成", "due": "2027-12-31"},
+            {"milestone_id": "m3", "title": "全部管网改造完成并通过验收", "due": "2028-06-30"},
+        ],
+        "reason": "一期工程招标延后，第二、三阶段顺延",
+    },
     "accountability": {
         "action": "admonishment_talk",
         "reason": "逾期未整改且无正当理由",

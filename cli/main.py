@@ -18,13 +18,17 @@ from pydantic import ValidationError
 
 from cli.archive import archive_app
 from cli.audit import audit_app
+from cli.calendar import calendar_app
 from cli.logs import configure_logging
 from cli.messages import text
 from cli.notifications import dispatcher, notifications_app
+from cli.policy import policy_app
+from cli.policy_file import PolicyFileError
 from cli.preflight import UsageProblem, exit_with, require_port
 from cli.projector import projector
 from cli.settings import Settings
 from cli.tokens import token_app
+from domain.policy import PolicyBook
 
 __all__ = ["app", "main"]
 
@@ -119,11 +123,24 @@ def migrate() -> None:
     typer.echo(text("migrated", settings.language))
 
 
+def _policy_at_start(settings: Settings) -> PolicyBook:
+    """ZHENGGAI_POLICY_FILE read and checked: each problem on its own line, exit 2."""
+    from worker import policy_at_start
+
+    try:
+        return policy_at_start(settings)
+    except PolicyFileError as exc:
+        for line in exc.lines:
+            typer.echo(f"zhenggai: {line}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def worker() -> None:
     """Run the Temporal worker (DATABASE_URL, TEMPORAL_ADDRESS)."""
     settings = _settings()
     url = _database_url(settings)
+    _policy_at_start(settings)
     try:
         asyncio.run(_run_worker(settings, url))
     except UsageProblem as problem:
@@ -178,6 +195,7 @@ def api(
 
     settings = _settings(api_host=host, api_port=port)
     _database_url(settings)
+    policy = _policy_at_start(settings)
     try:
         require_port(
             settings.api_host, settings.api_port, "API", "ZHENGGAI_API_PORT", settings.language
@@ -185,7 +203,7 @@ def api(
     except UsageProblem as problem:
         raise exit_with(problem) from None
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, policy=policy),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,  # our structlog setup renders uvicorn's records
@@ -197,6 +215,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
 app.add_typer(notifications_app, name="notifications")
+app.add_typer(policy_app, name="policy")
+app.add_typer(calendar_app, name="calendar")
 app.command()(dispatcher)
 app.command()(projector)
 

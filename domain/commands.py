@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.values import Evidence, Milestone
 from domain.vocabulary import AccountabilityAction, Actor, CaseKind, Source, WarningReason
+from domain.workdays import CalendarYear
 
 __all__ = [
     "HUMAN_COMMANDS",
@@ -43,6 +44,7 @@ __all__ = [
     "RequestExtension",
     "SendReminder",
     "SetDeadline",
+    "SetMilestones",
     "SetTarget",
     "SubmitPlan",
     "Title",
@@ -133,6 +135,15 @@ class SetDeadline(Command):
 
 class SetTarget(Command):
     target: Annotated[str, Field(min_length=1, max_length=2_000), NotBlank]
+
+
+class SetMilestones(Command):
+    """Set or change a long-term case's milestones (阶段节点): the list replaces the
+    current one. A reported milestone stays as it was; a new or moved one is due after
+    today; all are due by the deadline, in increasing order of their dates."""
+
+    milestones: tuple[Milestone, ...]
+    reason: Reason
 
 
 class GrantExtension(Command):
@@ -243,7 +254,13 @@ class MarkMilestoneDue(Command):
 
 
 class RecomputeDeadline(Command):
-    """Recount a provisional deadline after the year's calendar was loaded."""
+    """Recount a provisional deadline after the year's calendar was loaded.
+
+    ``years``: the calendar years the operator added (from the policy file); the case
+    keeps its rules and adds these years to its calendar.
+    """
+
+    years: tuple[CalendarYear, ...] = ()
 
 
 SYSTEM_COMMANDS: tuple[type[Command], ...] = (
@@ -262,6 +279,7 @@ HUMAN_COMMANDS: tuple[type[Command], ...] = (
     TransferResponsibility,
     SetDeadline,
     SetTarget,
+    SetMilestones,
     GrantExtension,
     DenyExtension,
     VerifyClosure,

@@ -36,6 +36,7 @@ from domain.commands import (
     RequestExtension,
     SendReminder,
     SetDeadline,
+    SetMilestones,
     SetTarget,
     SubmitPlan,
     TransferResponsibility,
@@ -45,7 +46,7 @@ from domain.commands import (
 from domain.context import Context
 from domain.errors import InvalidCommand
 from domain.events import Event
-from domain.handlers import closure, lifecycle, system, unit_work
+from domain.handlers import closure, lifecycle, milestones, system, unit_work
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import CaseState
 from domain.vocabulary import Role
@@ -68,6 +69,7 @@ _RULES: dict[type[Command], tuple[frozenset[Role], str, str, Handler]] = {
     TransferResponsibility: (_S, "移交责任单位", "transfer responsibility", lifecycle.transfer),
     SetDeadline: (_S, "设定整改期限", "set the deadline", lifecycle.set_deadline),
     SetTarget: (_S, "设定整改目标", "set the target", lifecycle.set_target),
+    SetMilestones: (_S, "设定阶段节点", "set the milestones", milestones.set_milestones),
     WithdrawCase: (_S, "撤销案件", "withdraw a case", lifecycle.withdraw),
     RecordAccountability: (_S, "记录问责", "record accountability", closure.accountability),
     ApplyTolerance: (_S, "容错免责", "apply an error-tolerance exemption", closure.tolerance),

@@ -49,6 +49,7 @@ __all__ = [
     "FindingRecorded",
     "MilestoneDue",
     "MilestoneReported",
+    "MilestonesSet",
     "PlanSubmitted",
     "ProgressReported",
     "ReminderSent",
@@ -125,6 +126,12 @@ class CaseOpened(Event):
     deadline_provisional: bool = False
     milestones: tuple[Milestone, ...] = ()
     duplicate_override: bool = False  # the supervisor opened it despite a likely duplicate
+    # The rules the case was opened under and keeps for its life (None: opened before
+    # policies were recorded, under the built-in defaults): the policy file's version
+    # name, the SHA-256 of the rules' content, and the unit class whose section applied.
+    policy_version: str | None = None
+    policy_hash: str | None = None
+    policy_class: str | None = None
 
 
 # -- responsibility, deadline, target ----------------------------------------------
@@ -225,6 +232,20 @@ class MilestoneReported(Event):
     milestone_id: str
     text: str
     evidence: tuple[Evidence, ...] = ()
+
+
+class MilestonesSet(Event):
+    """阶段节点 set or changed by a supervisor: ``milestones`` replaces the previous list.
+
+    A milestone kept with the same id and date keeps its marks (due, warned, reported);
+    one moved to another date starts again; one left out is gone.
+    """
+
+    event_type: ClassVar[str] = "MilestonesSet"
+
+    milestones: tuple[Milestone, ...]
+    previous_milestones: tuple[Milestone, ...] = ()
+    reason: str
 
 
 # -- system: reminders, lights, escalation -------------------------------------------
@@ -401,6 +422,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProgressReported,
         MilestoneDue,
         MilestoneReported,
+        MilestonesSet,
         ReminderSent,
         WarningRaised,
         CaseOverdue,

@@ -1,8 +1,10 @@
 """Policies as data: deadlines, reminders, lights, escalation, caps, the calendar.
 
-Every number has a default and a validator; an operator file (TOML) overrides
-any of them. Example::
+Every number has a default and a validator; an operator file (TOML, read by
+``cli.policy_file``) overrides any of them, and may give a unit class (分类考核)
+its own rules. Example::
 
+    version = "2027-01"
     extension_cap = 3
     reminder_working_days = [5, 1]
 
@@ -17,37 +19,57 @@ any of them. Example::
     year = 2027
     holidays = [2027-01-01, 2027-02-06]
     workdays = [2027-02-14]
+
+    [classes.township]          # units whose class is "township": these override the base
+    label = "乡镇"
+    reminder_working_days = [3, 1]
+    [classes.township.deadlines]
+    immediate = 5
+
+Parsing a mapping into a ``PolicyBook`` happens here; reading the file does not.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.vocabulary import CaseKind, EscalationLevel
 from domain.workdays import (
     DEFAULT_FIXED_HOLIDAYS,
     CalendarYear,
     CountedDate,
+    InvalidRule,
     WorkingCalendar,
+    package_years,
 )
 
 __all__ = [
+    "DEFAULT_BOOK",
     "DEFAULT_POLICY",
     "CalendarPolicy",
     "DeadlinePolicy",
     "EscalationStep",
     "Policy",
-    "load_policy",
+    "PolicyBook",
+    "PolicyInvalid",
+    "PolicyProblem",
+    "YearSource",
+    "policy_book_from_mapping",
+    "policy_book_from_toml",
     "policy_from_toml",
 ]
+
+YearSource = Literal["official", "operator", "provisional"]
 
 _Frozen = ConfigDict(frozen=True, extra="forbid")
 
@@ -63,11 +85,33 @@ class CalendarPolicy(BaseModel):
     @classmethod
     def _valid_month_days(cls, value: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
         for month, day in value:
-            date(2024, month, day)  # a leap year, so 2-29 passes; raises on nonsense
+            try:
+                date(2024, month, day)  # a leap year, so 2-29 passes; raises on nonsense
+            except ValueError:
+                raise InvalidRule(
+                    "bad_month_day",
+                    f"[{month}, {day}] 不是有效的月、日",
+                    f"[{month}, {day}] is not a valid month and day",
+                ) from None
         return value
 
     def calendar(self) -> WorkingCalendar:
         return _build_calendar(self)
+
+    def year_source(self, year: int) -> YearSource:
+        """Where a year's working days come from: the operator's file wins over the package."""
+        if any(known.year == year for known in self.years):
+            return "operator"
+        if self.use_package and any(known.year == year for known in package_years()):
+            return "official"
+        return "provisional"
+
+    def with_years(self, years: Iterable[CalendarYear]) -> CalendarPolicy:
+        """These years added, each replacing an earlier entry for the same year."""
+        added = tuple(years)
+        replaced = {year.year for year in added}
+        kept = tuple(year for year in self.years if year.year not in replaced)
+        return self.model_copy(update={"years": (*kept, *added)})
 
 
 @lru_cache(maxsize=8)
@@ -120,6 +164,10 @@ def _zone(utc_offset_hours: int) -> timezone:
 class Policy(BaseModel):
     model_config = _Frozen
 
+    # The operator's name for this edition of the rules (recorded in each case it opens).
+    version: str = Field(default="builtin", min_length=1, max_length=64)
+    # The unit class (分类考核) whose section was applied; None: the base rules.
+    unit_class: str | None = None
     deadlines: DeadlinePolicy = DeadlinePolicy()
     # Reminders this many working days before the deadline.
     reminder_working_days: tuple[int, ...] = (5, 3, 1)
@@ -136,20 +184,30 @@ class Policy(BaseModel):
     @classmethod
     def _positive_unique(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(days < 1 for days in value) or len(set(value)) != len(value):
-            raise ValueError("reminder offsets must be distinct positive working-day counts")
+            raise InvalidRule(
+                "reminder_days",
+                "提醒天数须为互不相同的正整数（工作日）",
+                "reminder offsets must be distinct positive working-day counts",
+            )
         return tuple(sorted(value, reverse=True))
 
     @field_validator("escalation")
     @classmethod
     def _ladder(cls, value: tuple[EscalationStep, ...]) -> tuple[EscalationStep, ...]:
-        levels = [step.level for step in value]
-        if levels != sorted(set(levels)) or (levels and levels[0] != 1):
-            raise ValueError("escalation levels must start at 1 and rise one by one")
+        levels = [int(step.level) for step in value]
         if levels != list(range(1, len(levels) + 1)):
-            raise ValueError("escalation levels must have no gaps")
+            raise InvalidRule(
+                "escalation_levels",
+                f"升级层级须从 1 起逐级排列、不跳级（现为 {levels}）",
+                f"escalation levels must start at 1 and rise one by one (found {levels})",
+            )
         days = [step.working_days_after_deadline for step in value]
         if days != sorted(set(days)):
-            raise ValueError("each escalation level must come strictly later than the last")
+            raise InvalidRule(
+                "escalation_days",
+                f"每一级升级须晚于上一级（逾期工作日数现为 {days}）",
+                f"each escalation level must come strictly later than the last (found {days})",
+            )
         return value
 
     # -- derived ------------------------------------------------------------------------
@@ -186,14 +244,259 @@ class Policy(BaseModel):
     def escalation_step(self, level: int) -> EscalationStep | None:
         return next((step for step in self.escalation if step.level == level), None)
 
+    # -- identity and the calendar's growth ---------------------------------------------
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the rules' content (not their version name or class): two
+        policies with the same hash decide every case the same way."""
+        return _fingerprint(self)
+
+    def with_calendar_years(self, years: Iterable[CalendarYear]) -> Policy:
+        """The same rules on a calendar that knows these years (a notice arrived)."""
+        added = tuple(years)
+        if not added:
+            return self
+        return self.model_copy(update={"calendar": self.calendar.with_years(added)})
+
+
+@lru_cache(maxsize=64)
+def _fingerprint(policy: Policy) -> str:
+    content = policy.model_dump(mode="json", exclude={"version", "unit_class"})
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
 
 DEFAULT_POLICY = Policy()
 
 
 def policy_from_toml(text: str) -> Policy:
+    """The base rules of a policy file's text (its class sections are not read)."""
     data: dict[str, Any] = tomllib.loads(text)
+    data.pop("classes", None)
+    data.pop("default_class", None)
     return Policy.model_validate(data)
 
 
-def load_policy(path: Path | str) -> Policy:
-    return policy_from_toml(Path(path).read_text(encoding="utf-8"))
+# -- the operator's file: base rules, unit classes ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """One thing wrong in a policy file: the key (dotted path) and what, in both languages."""
+
+    key: str
+    code: str
+    zh: str
+    en: str
+
+    def message(self, language: str) -> str:
+        return self.en if language == "en" else self.zh
+
+
+class PolicyInvalid(ValueError):
+    """A policy file that cannot be used; ``problems`` lists every error found."""
+
+    def __init__(self, problems: Iterable[PolicyProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.key}: {p.en}" for p in self.problems))
+
+
+class PolicyBook(BaseModel):
+    """The rules in force: the base policy, and one resolved policy per unit class."""
+
+    model_config = _Frozen
+
+    base: Policy = DEFAULT_POLICY
+    classes: dict[str, Policy] = Field(default_factory=dict)  # class -> base + its section
+    labels: dict[str, str] = Field(default_factory=dict)  # class -> its display name
+    default_class: str | None = None  # for units whose class is not set
+
+    def for_class(self, unit_class: str | None) -> Policy:
+        """The rules for a unit of this class; a class the file does not name gets the base."""
+        name = unit_class or self.default_class
+        if name is None:
+            return self.base
+        return self.classes.get(name, self.base)
+
+    def knows_class(self, unit_class: str) -> bool:
+        return unit_class in self.classes
+
+    def label(self, unit_class: str) -> str:
+        return self.labels.get(unit_class, unit_class)
+
+
+DEFAULT_BOOK = PolicyBook()
+
+# Keys that only the base may set: the calendar and the clock are the same for every unit.
+_BASE_ONLY = frozenset({"version", "calendar", "utc_offset_hours", "classes", "default_class"})
+_CLASS_NAME_MAX = 32
+
+# pydantic error type -> (zh, en); ``{…}`` are filled from the error's context.
+_ERROR_TEXT: dict[str, tuple[str, str]] = {
+    "extra_forbidden": ("未知的键", "unknown key"),
+    "missing": ("缺少此项", "required key is missing"),
+    "int_type": ("应为整数", "must be a whole number"),
+    "int_parsing": ("应为整数", "must be a whole number"),
+    "int_from_float": ("应为整数", "must be a whole number"),
+    "bool_type": ("应为 true 或 false", "must be true or false"),
+    "bool_parsing": ("应为 true 或 false", "must be true or false"),
+    "string_type": ("应为文本（加引号）", "must be text (in quotes)"),
+    "string_too_short": ("不能为空", "must not be empty"),
+    "string_too_long": ("太长（最多 {max_length} 个字符）", "too long (at most {max_length})"),
+    "greater_than_equal": ("不能小于 {ge}", "must be at least {ge}"),
+    "less_than_equal": ("不能大于 {le}", "must be at most {le}"),
+    "greater_than": ("须大于 {gt}", "must be greater than {gt}"),
+    "less_than": ("须小于 {lt}", "must be less than {lt}"),
+    "date_type": ("应为日期，如 2027-01-01", "must be a date like 2027-01-01"),
+    "date_parsing": ("应为日期，如 2027-01-01", "must be a date like 2027-01-01"),
+    "date_from_datetime_parsing": ("应为日期，如 2027-01-01", "must be a date like 2027-01-01"),
+    "date_from_datetime_inexact": ("应为日期，不带时间", "must be a date without a time"),
+    "decimal_type": ('应为小数，如 "0.6"', 'must be a decimal like "0.6"'),
+    "decimal_parsing": ('应为小数，如 "0.6"', 'must be a decimal like "0.6"'),
+    "list_type": ("应为列表 [...]", "must be a list [...]"),
+    "tuple_type": ("应为列表 [...]", "must be a list [...]"),
+    "set_type": ("应为列表 [...]", "must be a list [...]"),
+    "frozen_set_type": ("应为列表 [...]", "must be a list [...]"),
+    "too_short": ("项数太少", "has too few items"),
+    "too_long": ("项数太多", "has too many items"),
+    "dict_type": ("应为表（[节]）", "must be a table ([section])"),
+    "model_type": ("应为表（[节]）", "must be a table ([section])"),
+    "model_attributes_type": ("应为表（[节]）", "must be a table ([section])"),
+    "enum": ("取值无效，可选 {expected}", "invalid value; expected {expected}"),
+    "int_enum": ("取值无效，可选 {expected}", "invalid value; expected {expected}"),
+}
+
+
+def _key(prefix: str, loc: Iterable[int | str]) -> str:
+    key = prefix
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += f".{part}" if key else str(part)
+    return key or "(file)"
+
+
+def _problems(exc: ValidationError, prefix: str) -> list[PolicyProblem]:
+    found = []
+    for error in exc.errors():
+        context = error.get("ctx") or {}
+        cause = context.get("error")
+        key = _key(prefix, error["loc"])
+        if isinstance(cause, InvalidRule):
+            found.append(PolicyProblem(key, cause.code, cause.zh, cause.en))
+            continue
+        kind = error["type"]
+        zh, en = _ERROR_TEXT.get(kind, (error["msg"], error["msg"]))
+        values = {name: value for name, value in context.items() if name != "error"}
+        try:
+            zh_values = {name: str(value).replace(" or ", " 或 ") for name, value in values.items()}
+            zh, en = zh.format(**zh_values), en.format(**values)
+        except (KeyError, IndexError):
+            zh, en = error["msg"], error["msg"]
+        found.append(PolicyProblem(key, kind, zh, en))
+    return found
+
+
+def _merged(base: Mapping[str, Any], section: Mapping[str, Any]) -> dict[str, Any]:
+    """``section`` over ``base``: tables merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in section.items():
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            merged[key] = _merged(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validated(
+    data: Mapping[str, Any], prefix: str, problems: list[PolicyProblem]
+) -> Policy | None:
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, prefix))
+        return None
+
+
+def policy_book_from_mapping(data: Mapping[str, Any]) -> PolicyBook:
+    """A policy file's content (as TOML parses it) checked and resolved, or
+    ``PolicyInvalid`` listing every problem with its key."""
+    problems: list[PolicyProblem] = []
+    raw = dict(data)
+    classes_raw = raw.pop("classes", {})
+    default_class = raw.pop("default_class", None)
+    if "unit_class" in raw:
+        raw.pop("unit_class")
+        problems.append(
+            PolicyProblem(
+                "unit_class",
+                "extra_forbidden",
+                "未知的键（单位类别的规则写在 [classes.<类别>] 节中）",
+                "unknown key (a unit class's rules go in a [classes.<class>] section)",
+            )
+        )
+    base = _validated(raw, "", problems)
+    classes: dict[str, Policy] = {}
+    labels: dict[str, str] = {}
+    if not isinstance(classes_raw, Mapping):
+        problems.append(PolicyProblem("classes", "dict_type", *_ERROR_TEXT["dict_type"]))
+        classes_raw = {}
+    for name, section in classes_raw.items():
+        prefix = f"classes.{name}"
+        if not name.strip() or len(name) > _CLASS_NAME_MAX:
+            problems.append(
+                PolicyProblem(
+                    prefix,
+                    "class_name",
+                    f"类别名须为 1 到 {_CLASS_NAME_MAX} 个字符",
+                    f"a class name has 1 to {_CLASS_NAME_MAX} characters",
+                )
+            )
+            continue
+        if not isinstance(section, Mapping):
+            problems.append(PolicyProblem(prefix, "dict_type", *_ERROR_TEXT["dict_type"]))
+            continue
+        rules = dict(section)
+        label = rules.pop("label", name)
+        if not isinstance(label, str) or not label.strip():
+            problems.append(
+                PolicyProblem(f"{prefix}.label", "string_type", *_ERROR_TEXT["string_type"])
+            )
+            label = name
+        for key in sorted(_BASE_ONLY & rules.keys()):
+            rules.pop(key)
+            problems.append(
+                PolicyProblem(
+                    f"{prefix}.{key}",
+                    "class_key_not_allowed",
+                    "只能在文件顶层设置，不能按单位类别设置",
+                    "can be set only at the top of the file, not per unit class",
+                )
+            )
+        # On a broken base, check the section against the defaults: its own errors only.
+        merged = _merged(raw if base is not None else {}, rules)
+        resolved = _validated({**merged, "unit_class": name}, prefix, problems)
+        if resolved is not None:
+            classes[name] = resolved
+            labels[name] = label
+    if default_class is not None and not (
+        isinstance(default_class, str) and default_class in classes_raw
+    ):
+        problems.append(
+            PolicyProblem(
+                "default_class",
+                "unknown_class",
+                f"未定义的单位类别 {default_class!r}（须有 [classes.{default_class}] 节）",
+                f"unknown unit class {default_class!r} (no [classes.{default_class}] section)",
+            )
+        )
+    if problems or base is None:
+        raise PolicyInvalid(problems)
+    return PolicyBook(base=base, classes=classes, labels=labels, default_class=default_class)
+
+
+def policy_book_from_toml(text: str) -> PolicyBook:
+    """``policy_book_from_mapping`` of TOML text; ``tomllib.TOMLDecodeError`` on bad syntax."""
+    return policy_book_from_mapping(tomllib.loads(text))

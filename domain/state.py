@@ -35,6 +35,7 @@ from domain.events import (
     FindingRecorded,
     MilestoneDue,
     MilestoneReported,
+    MilestonesSet,
     PlanSubmitted,
     ProgressReported,
     ReminderSent,
@@ -190,6 +191,21 @@ def _opened(state: CaseState, event: CaseOpened) -> dict[str, object]:
     }
 
 
+def _milestones_set(state: CaseState, event: MilestonesSet) -> dict[str, object]:
+    """The new list; a milestone kept with its id and date keeps its marks."""
+    kept = {(m.milestone_id, m.due): m for m in state.milestones}
+    milestones = []
+    for m in event.milestones:
+        old = kept.get((m.milestone_id, m.due))
+        if old is None:
+            milestones.append(MilestoneState(milestone_id=m.milestone_id, title=m.title, due=m.due))
+        else:
+            milestones.append(
+                old if old.title == m.title else old.model_copy(update={"title": m.title})
+            )
+    return {"milestones": tuple(milestones)}
+
+
 def _merged(state: CaseState, event: DuplicateFindingMerged) -> dict[str, object]:
     ref = FindingRef(finding_id=event.finding_id, source=event.source, title=event.title)
     return {"findings": (*state.findings, ref)}
@@ -281,6 +297,7 @@ _CHANGES: dict[type[Event], Callable[[CaseState, Any], dict[str, object]]] = {
     MilestoneReported: lambda state, event: _with_milestone(
         state, event.milestone_id, reported=True
     ),
+    MilestonesSet: _milestones_set,
     ReminderSent: lambda state, event: {
         "reminders_sent": (*state.reminders_sent, event.working_days_before)
     },

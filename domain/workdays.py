@@ -20,9 +20,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-__all__ = ["CalendarYear", "CountedDate", "WorkingCalendar", "package_years"]
+__all__ = ["CalendarYear", "CountedDate", "InvalidRule", "WorkingCalendar", "package_years"]
+
+
+class InvalidRule(ValueError):
+    """A policy value that breaks a rule, said in both languages (pydantic keeps the
+    exception in the error's ``ctx``, so a policy file's errors can be told in either)."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.code = code
+        self.zh = zh
+        self.en = en
+
 
 # 元旦, 劳动节 (two days since 2025), 国庆节: the holidays that fall on fixed dates.
 DEFAULT_FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = (
@@ -40,7 +52,7 @@ class CalendarYear(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    year: int
+    year: int = Field(ge=1900, le=2200)
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()  # 调休: weekend days that are working days
 
@@ -48,10 +60,24 @@ class CalendarYear(BaseModel):
     def _dates_in_year(self) -> CalendarYear:
         for day in self.holidays | self.workdays:
             if day.year != self.year:
-                raise ValueError(f"{day} is not in {self.year}")
+                raise InvalidRule(
+                    "date_outside_year",
+                    f"{day} 不在 {self.year} 年内",
+                    f"{day} is not in {self.year}",
+                )
         if self.holidays & self.workdays:
-            raise ValueError("a day cannot be both a holiday and a make-up working day")
+            both = ", ".join(d.isoformat() for d in sorted(self.holidays & self.workdays))
+            raise InvalidRule(
+                "holiday_and_workday",
+                f"{both} 不能既是节假日又是调休上班日",
+                f"{both} cannot be both a holiday and a make-up working day",
+            )
         return self
+
+    @field_serializer("holidays", "workdays")
+    def _in_order(self, days: frozenset[date]) -> list[date]:
+        """Sorted: a set's order is not stable, and a policy's hash covers these."""
+        return sorted(days)
 
 
 @dataclass(frozen=True, slots=True)

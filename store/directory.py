@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Row, text
 from sqlalchemy.exc import IntegrityError
 
 from store.errors import StoreError
@@ -27,6 +28,7 @@ class Unit:
     name: str
     parent_id: str | None
     path: str
+    unit_class: str | None = None  # 分类考核: chooses the policy file's class section
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +39,36 @@ class Cadre:
     post: str
 
 
+def _unit_of(row: Row[Any]) -> Unit:
+    return Unit(row.unit_id, row.name, row.parent_id, row.path, row.unit_class)
+
+
 class Directory:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def add_units(self, units: Sequence[tuple[str, str, str | None]]) -> list[Unit]:
-        """(unit id, name, parent id) in any order that puts parents first; all or nothing."""
+    def add_units(
+        self,
+        units: Sequence[tuple[str, str, str | None] | tuple[str, str, str | None, str | None]],
+    ) -> list[Unit]:
+        """(unit id, name, parent id[, unit class]) in any order that puts parents first;
+        all or nothing."""
         added: list[Unit] = []
         with self._engine.begin() as conn:
-            for unit_id, name, parent_id in units:
-                added.append(self._add_unit(conn, unit_id, name, parent_id))
+            for row in units:
+                unit_id, name, parent_id = row[0], row[1], row[2]
+                unit_class = row[3] if len(row) > 3 else None
+                added.append(self._add_unit(conn, unit_id, name, parent_id, unit_class))
         return added
 
-    def _add_unit(self, conn: Connection, unit_id: str, name: str, parent_id: str | None) -> Unit:
+    def _add_unit(
+        self,
+        conn: Connection,
+        unit_id: str,
+        name: str,
+        parent_id: str | None,
+        unit_class: str | None = None,
+    ) -> Unit:
         parent_path = "/"
         if parent_id is not None:
             found = conn.execute(
@@ -63,14 +82,20 @@ class Directory:
             with conn.begin_nested():
                 conn.execute(
                     text(
-                        "INSERT INTO units (unit_id, name, parent_id, path) "
-                        "VALUES (:id, :name, :parent, :path)"
+                        "INSERT INTO units (unit_id, name, parent_id, path, unit_class) "
+                        "VALUES (:id, :name, :parent, :path, :class)"
                     ),
-                    {"id": unit_id, "name": name, "parent": parent_id, "path": path},
+                    {
+                        "id": unit_id,
+                        "name": name,
+                        "parent": parent_id,
+                        "path": path,
+                        "class": unit_class,
+                    },
                 )
         except IntegrityError as exc:
             raise DirectoryError("unit_exists", f"unit {unit_id} already exists") from exc
-        return Unit(unit_id, name, parent_id, path)
+        return Unit(unit_id, name, parent_id, path, unit_class)
 
     def add_cadres(self, cadres: Sequence[tuple[str, str, str, str]]) -> list[Cadre]:
         """(cadre id, name, unit id, post); all or nothing."""
@@ -102,23 +127,25 @@ class Directory:
     @staticmethod
     def _unit(conn: Connection, unit_id: str) -> Unit | None:
         row = conn.execute(
-            text("SELECT unit_id, name, parent_id, path FROM units WHERE unit_id = :id"),
+            text(
+                "SELECT unit_id, name, parent_id, path, unit_class FROM units WHERE unit_id = :id"
+            ),
             {"id": unit_id},
         ).first()
-        return None if row is None else Unit(row.unit_id, row.name, row.parent_id, row.path)
+        return None if row is None else _unit_of(row)
 
     def subtree(self, unit_id: str) -> list[Unit]:
         """The unit and every unit below it, parents before children."""
         with self._engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT u.unit_id, u.name, u.parent_id, u.path FROM units u "
+                    "SELECT u.unit_id, u.name, u.parent_id, u.path, u.unit_class FROM units u "
                     "JOIN units root ON root.unit_id = :id "
                     "WHERE u.path LIKE root.path || '%' ORDER BY u.path"
                 ),
                 {"id": unit_id},
             )
-            return [Unit(r.unit_id, r.name, r.parent_id, r.path) for r in rows]
+            return [_unit_of(r) for r in rows]
 
     def is_within(self, unit_id: str, ancestor_id: str) -> bool:
         with self._engine.connect() as conn:

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RequestClosure,
         RequestExtension,
         SetDeadline,
+        SetMilestones,
         SetTarget,
         SubmitPlan,
         TransferResponsibility,
@@ -109,6 +110,15 @@ class CaseCommandUpdates:
 
     @set_target.validator
     def _validate_set_target(self, request: CommandRequest[SetTarget]) -> None:
+        self._validate(request)
+
+    @workflow.update
+    async def set_milestones(self, request: CommandRequest[SetMilestones]) -> CaseState:
+        """设定阶段节点"""
+        return await self._execute(request)
+
+    @set_milestones.validator
+    def _validate_set_milestones(self, request: CommandRequest[SetMilestones]) -> None:
         self._validate(request)
 
     @workflow.update

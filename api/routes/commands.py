@@ -244,6 +244,7 @@ _endpoint("reassign", "转交责任 Transfer to another unit and cadre", c.Trans
 _endpoint("assign", "指定责任人 Assign another responsible cadre", c.AssignResponsibility)
 _endpoint("deadline", "调整整改期限 Set the deadline", c.SetDeadline)
 _endpoint("target", "设定整改目标 Set the target", c.SetTarget)
+_endpoint("milestones", "设定阶段节点 Set or change the milestones", c.SetMilestones)
 _endpoint("accountability", "问责 Record an accountability action", c.RecordAccountability)
 _endpoint("tolerance", "容错免责 Apply an error-tolerance exemption", c.ApplyTolerance)
 _endpoint("satisfaction", "满意度回访 Record a satisfaction visit", c.RecordSatisfaction)

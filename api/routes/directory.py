@@ -12,6 +12,7 @@ from api.deps import Idempotency, Units
 from api.idempotency import IdempotencyKey, claim_key
 from api.models import ID_PATTERN, CadreIn, CadreOut, UnitIn, UnitOut
 from api.problems import Problem
+from domain.policy import PolicyBook
 from domain.vocabulary import Actor, Role
 from store.directory import Cadre, DirectoryError, Unit
 
@@ -34,7 +35,30 @@ def _problem(error: DirectoryError) -> Problem:
 
 
 def _unit_out(unit: Unit) -> UnitOut:
-    return UnitOut(unit_id=unit.unit_id, name=unit.name, parent_id=unit.parent_id, path=unit.path)
+    return UnitOut(
+        unit_id=unit.unit_id,
+        name=unit.name,
+        parent_id=unit.parent_id,
+        path=unit.path,
+        unit_class=unit.unit_class,
+    )
+
+
+def _check_classes(book: PolicyBook, units: list[UnitIn]) -> None:
+    """A unit's class must be one the policy file defines: a typo would silently give
+    the unit the base rules."""
+    unknown = sorted(
+        {u.unit_class for u in units if u.unit_class and not book.knows_class(u.unit_class)}
+    )
+    if unknown:
+        known = ", ".join(sorted(book.classes)) or "-"
+        raise Problem(
+            422,
+            "unit_class_unknown",
+            f"策略文件中没有单位类别 {', '.join(unknown)}（已定义：{known}）",
+            f"the policy file defines no unit class {', '.join(unknown)} (defined: {known})",
+            errors=[{"field": "body.class", "message": "unknown unit class"}],
+        )
 
 
 def _cadre_out(cadre: Cadre) -> CadreOut:
@@ -59,7 +83,8 @@ async def create_units(
         found = [await asyncio.to_thread(directory.unit, u.unit_id) for u in units]
         if claim.replay and all(found):
             return [_unit_out(u) for u in found if u is not None]
-    rows = [(u.unit_id, u.name, u.parent_id) for u in units]
+    _check_classes(request.app.state.policy, units)
+    rows = [(u.unit_id, u.name, u.parent_id, u.unit_class) for u in units]
     try:
         created = await asyncio.to_thread(directory.add_units, rows)
     except DirectoryError as exc:

@@ -26,8 +26,9 @@ from api.temporal_gateway import TemporalUnavailable
 from domain.case import decide
 from domain.commands import MergeDuplicateFinding, OpenCase
 from domain.duplicates import DuplicateMatch, FindingText, find_duplicate
-from domain.policy import DEFAULT_POLICY
+from domain.policy import Policy, PolicyBook
 from domain.vocabulary import Actor, Role
+from store.directory import Unit
 from store.projections.case_summary import open_cases_of_unit
 from workflows.case_workflow import RectificationCaseWorkflow
 from workflows.models import (
@@ -71,7 +72,10 @@ async def record_finding(
     actor: Annotated[Actor, Depends(require_roles(Role.SUPERVISOR))],
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
-    await asyncio.to_thread(_check_directory, directory, actor, finding)
+    unit = await asyncio.to_thread(_check_directory, directory, actor, finding)
+    # 分类考核: the unit's class chooses its rules; the case keeps them for its life.
+    book: PolicyBook = request.app.state.policy
+    policy = book.for_class(unit.unit_class)
     finding_id = finding.finding_id or uuid.uuid4().hex
     replay = False
     if idempotency_key is not None:
@@ -89,10 +93,10 @@ async def record_finding(
         **finding.model_dump(exclude={"finding_id", "force_new"}),
     )
     # The same rules the workflow runs: refuse bad input before anything starts.
-    decide(None, command, datetime.now(UTC))
+    decide(None, command, datetime.now(UTC), policy)
 
     if not finding.force_new and not replay:
-        match = await asyncio.to_thread(_find_duplicate, store, finding)
+        match = await asyncio.to_thread(_find_duplicate, store, finding, policy)
         if match is not None:
             marker = await _merge(request, temporal, actor, finding_id, finding, match)
             if idempotency_key is not None:
@@ -110,6 +114,7 @@ async def record_finding(
             CaseWorkflowInput(
                 command=command,
                 context=RequestContext(request_id=request_id),
+                policy=policy,
                 history_limit=settings.case_history_limit,
             ),
             id=workflow_id,
@@ -151,12 +156,13 @@ async def record_finding(
     return case
 
 
-def _check_directory(directory: Units, actor: Actor, finding: FindingIn) -> None:
+def _check_directory(directory: Units, actor: Actor, finding: FindingIn) -> Unit:
     """The unit must exist within the supervisor's subtree, the cadre must exist.
 
     A unit outside the subtree is reported exactly like a missing one.
     """
-    if directory.unit(finding.unit_id) is None or not in_scope(directory, actor, finding.unit_id):
+    unit = directory.unit(finding.unit_id)
+    if unit is None or not in_scope(directory, actor, finding.unit_id):
         raise Problem(
             422,
             "unit_not_found",
@@ -172,12 +178,13 @@ def _check_directory(directory: Units, actor: Actor, finding: FindingIn) -> None
             f"cadre {finding.cadre_id} does not exist",
             errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
         )
+    return unit
 
 
 MERGED = "merged:"
 
 
-def _find_duplicate(store: Store, finding: FindingIn) -> DuplicateMatch | None:
+def _find_duplicate(store: Store, finding: FindingIn, policy: Policy) -> DuplicateMatch | None:
     """The open case of the same unit this finding repeats (减负), from the case summary.
 
     The summary follows the log a moment behind, so a duplicate opened within
@@ -187,7 +194,7 @@ def _find_duplicate(store: Store, finding: FindingIn) -> DuplicateMatch | None:
     text = FindingText(
         title=finding.title, description=finding.description, category=finding.category
     )
-    return find_duplicate(text, finding.unit_id, open_cases, DEFAULT_POLICY.duplicate_threshold)
+    return find_duplicate(text, finding.unit_id, open_cases, policy.duplicate_threshold)
 
 
 async def _merge(

@@ -29,9 +29,9 @@ from domain.events import (
     ResponsibilityTransferred,
     TargetSet,
 )
+from domain.handlers.milestones import check_milestones
 from domain.state import CaseState, case_id_for
-from domain.values import Milestone
-from domain.vocabulary import CaseKind, CaseStatus
+from domain.vocabulary import CaseStatus
 
 _EXISTS = InvalidState("case_exists", "该问题已立项", "a case already exists for this finding")
 
@@ -58,32 +58,6 @@ def record_finding(state: CaseState | None, cmd: RecordFinding, ctx: Context) ->
     return [_finding(cmd, ctx)]
 
 
-def _check_milestones(
-    kind: CaseKind, milestones: tuple[Milestone, ...], deadline: date, today: date
-) -> None:
-    if kind is not CaseKind.LONG_TERM:
-        if milestones:
-            raise InvalidCommand(
-                "milestones_only_long_term",
-                "只有长期整改事项设置阶段节点",
-                "only a long-term case has milestones",
-            )
-        return
-    if not milestones:
-        raise InvalidCommand(
-            "milestones_required", "长期整改须设置阶段节点", "a long-term case needs milestones"
-        )
-    if len({m.milestone_id for m in milestones}) != len(milestones):
-        raise InvalidCommand("milestone_ids_repeat", "阶段节点编号重复", "milestone ids repeat")
-    for m in milestones:
-        if not today < m.due <= deadline:
-            raise InvalidCommand(
-                "milestone_out_of_range",
-                f"节点“{m.title}”的时间 {m.due} 须晚于今天且不晚于整改期限 {deadline}",
-                f"milestone {m.milestone_id} due {m.due} must be after today and by {deadline}",
-            )
-
-
 def open_case(state: CaseState | None, cmd: OpenCase, ctx: Context) -> list[Event]:
     events: list[Event] = []
     if state is None:
@@ -105,7 +79,7 @@ def open_case(state: CaseState | None, cmd: OpenCase, ctx: Context) -> list[Even
     else:
         deadline = cmd.deadline
         guards.ensure_future_deadline(deadline, ctx.today)
-    _check_milestones(cmd.kind, cmd.milestones, deadline, ctx.today)
+    check_milestones(cmd.kind, cmd.milestones, deadline, ctx.today)
     events.append(
         CaseOpened(
             occurred_at=ctx.now,
@@ -121,6 +95,9 @@ def open_case(state: CaseState | None, cmd: OpenCase, ctx: Context) -> list[Even
             deadline_provisional=provisional,
             milestones=cmd.milestones,
             duplicate_override=cmd.override_duplicate,
+            policy_version=ctx.policy.version,
+            policy_hash=ctx.policy.fingerprint(),
+            policy_class=ctx.policy.unit_class,
         )
     )
     return events
@@ -214,7 +191,8 @@ def recompute_deadline(
         )
     assert case.deadline is not None
     assert case.deadline_counted_from is not None
-    counted = ctx.policy.working_calendar().add_working_days(
+    policy = ctx.policy.with_calendar_years(cmd.years)
+    counted = policy.working_calendar().add_working_days(
         case.deadline_counted_from, case.deadline_working_days
     )
     if counted.date == case.deadline and counted.provisional:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,17 @@ def test_domain_imports_only_the_standard_library_pydantic_and_its_calendar_data
     allowed = set(sys.stdlib_module_names) | {"pydantic", "domain", "chinese_calendar"}
     for path in (ROOT / "domain").rglob("*.py"):
         assert _imports(path) <= allowed, path
+
+
+def test_the_policy_file_reader_needs_only_the_domain() -> None:
+    """The API, the worker and the CLI all read the policy file through cli.policy_file."""
+    assert _imports(ROOT / "cli" / "policy_file.py") & PROJECT <= {"domain"}
+
+
+def test_the_domain_reads_no_files() -> None:
+    """Parsing a policy's content is the domain's; reading the file is cli.policy_file's."""
+    for path in (ROOT / "domain").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "pathlib" not in _imports(path), path
+        assert "read_text(" not in source, path
+        assert re.search(r"(?<![\w.])open\(", source) is None, path

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from domain.policy import DEFAULT_POLICY, Policy, load_policy, policy_from_toml
+from domain.policy import DEFAULT_POLICY, Policy, policy_from_toml
 from domain.vocabulary import CaseKind
 from domain.workdays import CalendarYear, WorkingCalendar
 
@@ -48,7 +48,7 @@ workdays = [2030-02-09]
 """,
         encoding="utf-8",
     )
-    policy = load_policy(path)
+    policy = policy_from_toml(path.read_text(encoding="utf-8"))
     assert policy.extension_cap == 3
     assert policy.reminder_working_days == (5, 1)
     assert policy.duplicate_threshold == Decimal("0.7")
