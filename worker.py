@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
 
+import structlog
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -19,7 +21,9 @@ from activities.notifications import (
     NotificationSink,
     OutboxNotificationSink,
 )
+from cli.policy_file import policy_book, provisional_warning
 from cli.settings import Settings
+from domain.policy import PolicyBook
 from store.event_store import EventStore
 from store.outbox import Outbox
 from workflows.case_workflow import RectificationCaseWorkflow
@@ -29,6 +33,7 @@ __all__ = [
     "connect_temporal",
     "delivery_config",
     "dispatcher_from_settings",
+    "policy_at_start",
     "worker_from_settings",
     "workflow_runner",
 ]
@@ -42,6 +47,24 @@ async def connect_temporal(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
+
+
+def policy_at_start(settings: Settings, today: date | None = None) -> PolicyBook:
+    """The policy file read and checked at start (``cli.policy_file.PolicyFileError``, one
+    line per problem, when it cannot be used), with a warning logged when a year within
+    the next 60 days has no official calendar.
+
+    Each case carries its rules in its workflow input (fixed when it opened), so the
+    worker needs no policy to run cases; it reads the file so that a broken file or an
+    unannounced year is noticed where the operator looks.
+    """
+    book = policy_book(settings.policy_file, settings.language)
+    warning = provisional_warning(
+        book, today or book.base.today(datetime.now(UTC)), settings.language
+    )
+    if warning is not None:
+        structlog.get_logger("policy").warning(warning)
+    return book
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -131,6 +154,7 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         public_base_url=settings.public_base_url,
         webhook_secret=None if secret is None else secret.get_secret_value(),
         poll_seconds=settings.notification_poll_seconds,
+        digest_hour=settings.notification_digest_hour,
     )
 
 

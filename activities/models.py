@@ -52,6 +52,14 @@ class NotificationKind(StrEnum):
     OVERDUE = "overdue"  # 红灯
     ESCALATION = "escalation"  # 催办 / 督办 / 挂牌督办 / 问责建议, by level
     DECISION_REMINDER = "decision_reminder"  # level 4 still waits for a decision
+    # People's steps (a person acted; the other side is told).
+    EXTENSION_REQUESTED = "extension_requested"  # 延期申请: to the supervising side
+    EXTENSION_GRANTED = "extension_granted"  # to the unit
+    EXTENSION_DENIED = "extension_denied"  # to the unit
+    CLOSURE_REQUESTED = "closure_requested"  # 申请销号, waits for verification: supervising side
+    CLOSURE_REJECTED = "closure_rejected"  # 退回: to the unit
+    CLOSURE_VERIFIED = "closure_verified"  # 验收通过: to the unit
+    REASSIGNED = "reassigned"  # responsibility moved to another unit: both units
 
 
 class Audience(StrEnum):
@@ -81,8 +89,21 @@ class NotificationRequest(BaseModel):
     level: int | None = None
     milestone_id: str | None = None
     occurred_at: datetime
+    # Facts as of the moment the notice was made (on the case's own policy and
+    # calendar), so a late or retried activity never reports a later truth.
+    unit_id: str | None = None  # the case's unit then (a reassignment moves it)
+    light: str | None = None  # 亮灯 then: green | yellow | red | grey
+    working_days_left: int | None = None  # (today, deadline] on the case's calendar
+    working_days_overdue: int | None = None
+    detail: dict[str, str] = Field(default_factory=dict)  # e.g. a reason, a proposed date
 
 
 class NotificationResult(BaseModel):
+    """What the activity did: it queues, it never delivers (the dispatcher does)."""
+
     idempotency_key: str
-    delivered: bool
+    # queued: rows written now; already_queued: a retry, nothing new; unaddressed: some
+    # recipient has no contact (written as visible ``unaddressed`` rows); no_case.
+    outcome: str = "queued"
+    rows: int = 0
+    unaddressed: int = 0

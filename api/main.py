@@ -18,6 +18,7 @@ from api.routes import (
     archive,
     board,
     case_list,
+    case_page,
     cases,
     commands,
     directory,
@@ -28,7 +29,9 @@ from api.routes import (
     projections,
 )
 from api.temporal_gateway import TemporalGateway
+from cli.policy_file import policy_book
 from cli.settings import Settings
+from domain.policy import PolicyBook
 from store.directory import Directory
 from store.engine import make_engine
 from store.event_store import EventStore
@@ -48,9 +51,16 @@ with a stable `code`, `message_zh` and `message_en`. POSTs accept an `Idempotenc
 
 
 def create_app(
-    settings: Settings, *, engine: Engine | None = None, temporal_client: Client | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    temporal_client: Client | None = None,
+    policy: PolicyBook | None = None,
 ) -> FastAPI:
+    """``policy``: the rules new cases open under; None reads ``settings.policy_file``
+    (``cli.policy_file.PolicyFileError`` when it cannot be used) or takes the defaults."""
     owns_engine = engine is None
+    book = policy if policy is not None else policy_book(settings.policy_file, settings.language)
     engine = engine or make_engine(settings.require_database_url())
 
     async def connect() -> Client:
@@ -76,6 +86,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.policy = book
     app.state.store = EventStore(engine)
     app.state.idempotency_keys = IdempotencyKeys(engine)
     app.state.temporal = TemporalGateway(connect, temporal_client)
@@ -101,4 +112,5 @@ def create_app(
     v1.include_router(notifications.router)
     app.include_router(v1)
     app.include_router(health.router)  # /health at the root too, for load balancers
+    app.include_router(case_page.router)  # /cases/{id}: the page a notice links to
     return app

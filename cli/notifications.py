@@ -62,15 +62,27 @@ def list_notifications(
     dead: Annotated[
         bool, typer.Option("--dead", help="Only dead rows (same as --status dead).")
     ] = False,
-    status: Annotated[OutboxStatus | None, typer.Option(help="pending|sent|dead|cancelled")] = None,
+    status: Annotated[
+        OutboxStatus | None,
+        typer.Option(help="pending|sent|dead|cancelled|unaddressed|digested"),
+    ] = None,
     case: Annotated[str | None, typer.Option("--case", help="Only this case's rows.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per page.")] = 100,
+    before: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Only rows older than this id (the next page: the last id shown)."
+        ),
+    ] = None,
 ) -> None:
-    """List notifications with their status, attempts and last error."""
+    """List notifications, newest first, with status, attempts and last error."""
     settings = _settings()
     with database_engine(settings) as engine:
-        rows = Outbox(engine).rows(
-            status=OutboxStatus.DEAD if dead else status, case_id=case, limit=limit
+        rows = Outbox(engine).page(
+            status=OutboxStatus.DEAD if dead else status,
+            case_id=case,
+            limit=limit,
+            before=before,
         )
     en = settings.language == "en"
     headers = (
@@ -85,7 +97,7 @@ def list_notifications(
             r.case_id,
             r.kind,
             "" if r.level is None else str(r.level),
-            r.channel.value,
+            "-" if r.channel is None else r.channel.value,
             r.shown_recipient,
             r.status.value,
             str(r.attempts),
@@ -94,6 +106,9 @@ def list_notifications(
     Console(width=200).print(table)
     if not rows:
         typer.echo(_say(settings, "没有符合条件的通知", "no notifications match"))
+    elif len(rows) == limit:
+        more = f"--before {rows[-1].id}"
+        typer.echo(_say(settings, f"更早的通知：{more}", f"older rows: {more}"))
 
 
 @notifications_app.command("retry")
@@ -107,6 +122,11 @@ def retry(notification_id: Annotated[int, typer.Argument(help="The row's id (see
             zh, en = (
                 (f"通知 {notification_id} 不存在", f"no notification {notification_id}")
                 if exc.code == "not_found"
+                else (
+                    f"通知 {notification_id} 的单位仍没有接收方，请先添加接收方",
+                    f"notification {notification_id}: its unit still has no contact; add one",
+                )
+                if exc.code == "still_unaddressed"
                 else (
                     f"通知 {notification_id} 已发送或已取消，不能重试",
                     f"notification {notification_id} is sent or cancelled; it cannot be retried",
@@ -122,6 +142,23 @@ def retry(notification_id: Annotated[int, typer.Argument(help="The row's id (see
     )
 
 
+def _contact_problem(
+    settings: Settings, exc: ContactError, unit: str | None = None
+) -> UsageProblem:
+    zh = {
+        "unit_not_found": f"单位 {unit} 不存在",
+        "contact_exists": "该接收方已存在",
+        "contact_not_found": "接收方不存在",
+        "invalid_address": (
+            "地址格式不对（邮箱，或 http(s) 网址；钉钉需 access_token，企业微信需 key）"
+        ),
+        "secret_needed": "Webhook 需要签名密钥：--secret，或设置 ZHENGGAI_WEBHOOK_SECRET",
+        "queued_rows": "该接收方还有待投递的通知：请选择 --cancel-queued 或 --redirect-to 编号",
+        "invalid_choice": "--cancel-queued 与 --redirect-to 只能选一个",
+    }.get(exc.code, str(exc))
+    return UsageProblem(_say(settings, f"{zh}（{exc}）", str(exc)))
+
+
 @contact_app.command("add")
 def add_contact(
     unit: Annotated[str, typer.Option(help="The unit's id.")],
@@ -130,28 +167,61 @@ def add_contact(
     address: Annotated[str, typer.Option(help="Email address or webhook URL.")],
     name: Annotated[str, typer.Option(help="Who this is.")] = "",
     secret: Annotated[str | None, typer.Option(help="Signing key (webhook, DingTalk).")] = None,
+    digest: Annotated[
+        bool, typer.Option("--digest/--immediate", help="One daily digest, or each at once.")
+    ] = False,
 ) -> None:
-    """Add a recipient of a unit's notices (supervising and listed also cover its subtree)."""
+    """Add a recipient of a unit's notices (supervising and listed also cover its subtree).
+
+    Checked first: an email address must look like one; a webhook needs a secret
+    (or ZHENGGAI_WEBHOOK_SECRET); a DingTalk URL its access_token, a WeCom URL its key."""
     settings = _settings()
-    email = channel is Channel.EMAIL
-    if not ("@" in address if email else address.startswith(("http://", "https://"))):
-        zh, en = ("邮箱地址", "email address") if email else ("网址", "URL")
-        raise exit_with(
-            UsageProblem(
-                _say(settings, f"{address} 不是有效的{zh}", f"{address} is not a valid {en}")
-            )
-        )
     with database_engine(settings) as engine:
         try:
             contact = UnitContacts(engine).add(
-                unit, role, channel, address, name=name, secret=secret
+                unit,
+                role,
+                channel,
+                address,
+                name=name,
+                secret=secret,
+                digest=digest,
+                default_secret=settings.webhook_secret is not None,
             )
         except ContactError as exc:
-            zh = f"单位 {unit} 不存在" if exc.code == "unit_not_found" else "该接收方已存在"
-            raise exit_with(UsageProblem(_say(settings, zh, str(exc)))) from exc
+            raise exit_with(_contact_problem(settings, exc, unit)) from exc
     typer.echo(
         _say(settings, f"已添加接收方 {contact.contact_id}", f"contact {contact.contact_id} added")
     )
+
+
+@contact_app.command("update")
+def update_contact(
+    contact_id: Annotated[int, typer.Argument(help="The contact's id.")],
+    address: Annotated[str | None, typer.Option(help="New email address or URL.")] = None,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    secret: Annotated[str | None, typer.Option(help="New signing key.")] = None,
+    clear_secret: Annotated[bool, typer.Option("--clear-secret", help="Remove the key.")] = False,
+    digest: Annotated[
+        bool | None, typer.Option("--digest/--immediate", help="Daily digest or at once.")
+    ] = None,
+) -> None:
+    """Change a contact; its queued notifications follow (a dead one: `notifications retry`)."""
+    settings = _settings()
+    with database_engine(settings) as engine:
+        try:
+            UnitContacts(engine).update(
+                contact_id,
+                address=address,
+                name=name,
+                secret=secret,
+                clear_secret=clear_secret,
+                digest=digest,
+                default_secret=settings.webhook_secret is not None,
+            )
+        except ContactError as exc:
+            raise exit_with(_contact_problem(settings, exc)) from exc
+    typer.echo(_say(settings, f"已更新接收方 {contact_id}", f"contact {contact_id} updated"))
 
 
 @contact_app.command("list")
@@ -160,7 +230,7 @@ def list_contacts(unit: Annotated[str | None, typer.Option(help="Only this unit.
     settings = _settings()
     with database_engine(settings) as engine:
         contacts = UnitContacts(engine).contacts(unit)
-    table = Table("id", "unit", "role", "channel", "address", "name", "signed")
+    table = Table("id", "unit", "role", "channel", "address", "name", "signed", "digest")
     for c in contacts:
         shown = c.address if c.channel is Channel.EMAIL else c.address.split("?", 1)[0]
         table.add_row(
@@ -171,15 +241,31 @@ def list_contacts(unit: Annotated[str | None, typer.Option(help="Only this unit.
             shown,
             c.name,
             "yes" if c.secret else "",
+            "daily" if c.digest else "",
         )
     Console(width=200).print(table)
 
 
 @contact_app.command("remove")
-def remove_contact(contact_id: Annotated[int, typer.Argument(help="The contact's id.")]) -> None:
+def remove_contact(
+    contact_id: Annotated[int, typer.Argument(help="The contact's id.")],
+    cancel_queued: Annotated[
+        bool, typer.Option("--cancel-queued", help="Cancel its undelivered notifications.")
+    ] = False,
+    redirect_to: Annotated[
+        int | None,
+        typer.Option("--redirect-to", help="Send its undelivered notifications to this contact."),
+    ] = None,
+) -> None:
+    """Remove a contact. With notifications still queued for it, say what becomes of them."""
     settings = _settings()
     with database_engine(settings) as engine:
-        removed = UnitContacts(engine).remove(contact_id)
+        try:
+            removed = UnitContacts(engine).remove(
+                contact_id, cancel_queued=cancel_queued, redirect_to=redirect_to
+            )
+        except ContactError as exc:
+            raise exit_with(_contact_problem(settings, exc)) from exc
     if not removed:
         raise exit_with(
             UsageProblem(_say(settings, f"接收方 {contact_id} 不存在", f"no contact {contact_id}"))

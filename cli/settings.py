@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # to retry with the same Idempotency-Key (503), instead of waiting on a dead worker.
     command_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
 
+    # The operator's policy file (TOML; docs/policy.example.toml): deadlines, reminders,
+    # escalation, caps, unit classes, calendar years. Unset: the built-in defaults.
+    # Read at start by the API and the worker; a changed file applies to new cases only.
+    policy_file: Path | None = None
+
     # Logging and language of user-facing text.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -87,12 +92,16 @@ class Settings(BaseSettings):
     smtp_sender: str = "zhenggai@localhost"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     webhook_secret: SecretStr | None = None  # signs webhooks whose contact has no secret
-    public_base_url: str = "http://127.0.0.1:8000/api/v1"  # case links in messages
+    # The site people open from a message (links go to {base}/cases/{id}, a page, not
+    # the JSON API). Unset: where this API serves, http://{api_host}:{api_port}.
+    public_base_url: str = ""
     notification_language: Language | None = None  # None: `language`
     notification_max_attempts: int = Field(default=8, ge=1, le=100)
     notification_backoff_base_seconds: float = Field(default=2.0, gt=0)
     notification_backoff_cap_seconds: float = Field(default=600.0, gt=0)
     notification_poll_seconds: float = Field(default=2.0, gt=0)
+    # Contacts that chose a daily digest get it once a day from this hour (China time).
+    notification_digest_hour: int = Field(default=8, ge=0, le=23)
 
     @field_validator("database_url")
     @classmethod
@@ -100,6 +109,19 @@ class Settings(BaseSettings):
         if value:
             sqlalchemy_url(value)  # raises a clear error for a non-PostgreSQL URL
         return value or None
+
+    @model_validator(mode="after")
+    def _default_public_base_url(self) -> Settings:
+        if not self.public_base_url.strip():
+            host = self.api_host
+            if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a wildcard bind is no address
+                import socket
+
+                host = socket.getfqdn()
+            if ":" in host and not host.startswith("["):
+                host = f"[{host}]"
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

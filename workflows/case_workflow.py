@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationResult,
     )
     from domain.case import CaseState, decide, evolve
+    from domain.commands import RecomputeDeadline
     from domain.errors import DomainError
     from domain.events import CaseEscalated, Event
     from domain.policy import DEFAULT_POLICY
@@ -48,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
         RequestContext,
         TimerAction,
     )
-    from workflows.notices import decision_reminder, notice_for
+    from workflows.notices import NOTICES_V2, decision_reminder, notice_for
     from workflows.updates import CaseCommandUpdates
 
 __all__ = ["RectificationCaseWorkflow"]
@@ -161,6 +162,9 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
             except DomainError as exc:
                 raise refusal(exc) from exc
             notices = await self._record(events, command.actor, request.context)
+            if isinstance(command, RecomputeDeadline):
+                # The operator's new calendar years: the rules stay, the calendar grows.
+                self._policy = self._policy.with_calendar_years(command.years)
             if key is not None:
                 self._remember(key)
             state = self._state
@@ -198,7 +202,11 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
             assert state is not None
             if timer.command is None:  # the decision reminder: a notice, no event
                 assert self._watch is not None
-                notices = [decision_reminder(self._watch, state, workflow.info().workflow_id, now)]
+                notices = [
+                    decision_reminder(
+                        self._watch, state, workflow.info().workflow_id, now, self._policy
+                    )
+                ]
                 self._watch = self._watch.model_copy(
                     update={"reminders_sent": self._watch.reminders_sent + 1}
                 )
@@ -252,7 +260,10 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
                     escalation_event_id=stored.event_id,
                     decisions_before=state.accountability_count + state.tolerance_count,
                 )
-            notice = notice_for(event, stored.event_id, state, workflow_id)
+            notice = notice_for(event, stored.event_id, state, workflow_id, self._policy)
+            old = notice_for(event, stored.event_id, state, workflow_id, self._policy, legacy=True)
+            if (notice is None) != (old is None) and not workflow.patched(NOTICES_V2):
+                notice = old  # a run begun before people's steps notified: replays as it ran
             if notice is not None:
                 notices.append(notice)
         self._state = state
@@ -294,4 +305,5 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
             decision_watch=self._watch,
             applied_command_keys=list(self._applied),
         )
-        return request.model_copy(update={"carried": carried})
+        # The case keeps the rules it opened under (and any calendar years added since).
+        return request.model_copy(update={"carried": carried, "policy": self._policy})

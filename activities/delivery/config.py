@@ -45,11 +45,13 @@ class DeliveryConfig:
     smtp: SmtpConfig = SmtpConfig()
     retry: RetryPolicy = RetryPolicy()
     language: str = "zh-CN"
-    public_base_url: str = "http://127.0.0.1:8000/api/v1"
+    public_base_url: str = "http://127.0.0.1:8000"  # the site; links go to {base}/cases/{id}
     webhook_secret: str | None = field(default=None, repr=False)  # for contacts without one
     http_timeout: float = 10.0
     batch_size: int = 20
     poll_seconds: float = 2.0
+    digest_hour: int = 8  # local hour from which each day's digests are gathered
+    utc_offset_hours: int = 8  # China Standard Time
 
     @property
     def lease_seconds(self) -> float:

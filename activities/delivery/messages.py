@@ -1,7 +1,9 @@
 """The words of a notice, in Chinese (default) or English, rendered at delivery time.
 
-Rows keep facts (case, unit, deadline, kind, level), not text, so the language
-and the link base can change without rewriting the outbox.
+Rows keep facts (case, unit, deadline, kind, level, working days left, light as
+of the event), not text, so the language and the link base can change without
+rewriting the outbox. Links go to the page for people (``/cases/{id}``, not the
+JSON API): a base ending in ``/api/v1`` (the old default) is cut back to the site.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Message", "light_for", "render"]
+__all__ = ["Message", "case_link", "light_for", "render", "render_digest"]
 
 # kind: (zh subject tag, en subject tag)
 _TAGS: dict[str, tuple[str, str]] = {
@@ -20,6 +22,13 @@ _TAGS: dict[str, tuple[str, str]] = {
     "overdue": ("红灯：整改逾期", "Red: rectification overdue"),
     "escalation": ("逾期升级", "Escalation"),
     "decision_reminder": ("问责建议待决定", "Accountability decision pending"),
+    "extension_requested": ("延期申请待审批", "Extension requested"),
+    "extension_granted": ("延期申请已批准", "Extension granted"),
+    "extension_denied": ("延期申请未批准", "Extension denied"),
+    "closure_requested": ("销号申请待验收", "Closure waits for verification"),
+    "closure_rejected": ("销号申请被退回", "Closure sent back"),
+    "closure_verified": ("验收通过，已销号", "Closure verified"),
+    "reassigned": ("责任单位调整", "Responsibility transferred"),
 }
 _LEVELS: dict[int, tuple[str, str]] = {
     1: ("催办", "urge"),
@@ -27,7 +36,12 @@ _LEVELS: dict[int, tuple[str, str]] = {
     3: ("挂牌督办", "listed supervision"),
     4: ("问责建议", "accountability recommendation"),
 }
-_LIGHTS = {"green": ("绿灯", "green"), "yellow": ("黄灯", "yellow"), "red": ("红灯", "red")}
+_LIGHTS = {
+    "green": ("绿灯", "green"),
+    "yellow": ("黄灯", "yellow"),
+    "red": ("红灯", "red"),
+    "grey": ("灰灯（已结束）", "grey (finished)"),
+}
 # The light a kind of notice is sent under with the default policy (reminders fall
 # inside the yellow window); the activity cannot see the case's own policy.
 _KIND_LIGHT = {
@@ -53,18 +67,35 @@ class Message:
     link: str
 
 
+def case_link(base_url: str, case_id: str) -> str:
+    """The page for people of a case (never the JSON API, which answers 401 to a browser)."""
+    base = base_url.rstrip("/")
+    if base.endswith("/api/v1"):
+        base = base[: -len("/api/v1")]
+    return f"{base}/cases/{case_id}"
+
+
 def _lead(p: dict[str, Any], en: bool) -> str:
     kind, level = p.get("kind", ""), p.get("level")
-    before, overdue = p.get("working_days_before"), p.get("working_days_overdue")
+    before, overdue = p.get("working_days_left"), p.get("working_days_overdue")
+    if before is None:
+        before = p.get("working_days_before")
+    detail: dict[str, Any] = p.get("detail") or {}
+    reason = detail.get("reason", "")
     milestone = p.get("milestone_id") or ""
     zh_level, en_level = _LEVELS.get(int(level or 0), ("", ""))
     leads = {
         "reminder": (
-            f"距整改期限还有 {before} 个工作日，请抓紧推进整改。"
+            f"距整改期限还有 {before} 个工作日（含期限当日），请抓紧推进整改。"
             if before
+            else "今天是整改期限，请抓紧完成整改。"
+            if before == 0
             else "整改期限临近，请抓紧推进整改。",
-            f"{before} working days remain before the deadline."
+            f"{before} working day{'s' if before != 1 else ''} remain before the deadline "
+            "(the deadline day included)."
             if before
+            else "The deadline is today."
+            if before == 0
             else "The deadline is near.",
         ),
         "warning": ("案件已临近整改期限，亮黄灯预警。", "The case is close to its deadline."),
@@ -85,6 +116,35 @@ def _lead(p: dict[str, Any], en: bool) -> str:
             "问责建议仍待决定，请及时作出问责或容错免责决定。",
             "The accountability recommendation still waits for a decision.",
         ),
+        "extension_requested": (
+            f"责任单位申请延期至 {detail.get('proposed_deadline', '')}，理由：{reason}。请审批。",
+            f"The unit asks to extend the deadline to {detail.get('proposed_deadline', '')}: "
+            f"{reason}. Please decide.",
+        ),
+        "extension_granted": (
+            f"延期申请已批准，新的整改期限为 {detail.get('new_deadline', '')}。",
+            f"The extension was granted; the new deadline is {detail.get('new_deadline', '')}.",
+        ),
+        "extension_denied": (
+            f"延期申请未获批准，理由：{reason}。整改期限不变。",
+            f"The extension was denied: {reason}. The deadline is unchanged.",
+        ),
+        "closure_requested": (
+            "责任单位已申请销号，请组织验收。",
+            "The unit submitted the case for closure; please verify it.",
+        ),
+        "closure_rejected": (
+            f"销号申请被退回，理由：{reason}。请继续整改，整改期限不变。",
+            f"The closure was sent back: {reason}. Work goes on; the deadline is unchanged.",
+        ),
+        "closure_verified": (
+            "整改已验收通过，案件销号。",
+            "The rectification was verified; the case is closed.",
+        ),
+        "reassigned": (
+            f"案件责任单位已调整（原单位 {detail.get('previous_unit_id', '')}），理由：{reason}。",
+            f"Responsibility moved from unit {detail.get('previous_unit_id', '')}: {reason}.",
+        ),
     }
     zh, english = leads.get(kind, ("案件有新的提醒。", "The case has a new notice."))
     return english if en else zh
@@ -98,8 +158,8 @@ def render(payload: dict[str, Any], language: str, base_url: str) -> Message:
     if level and kind in ("escalation", "decision_reminder"):
         tag += f" {_LEVELS[int(level)][1]}" if en else f"·{_LEVELS[int(level)][0]}"
     title, unit = payload.get("title", ""), payload.get("unit_name") or payload.get("unit_id", "")
-    case_id = payload.get("case_id", "")
-    link = f"{base_url.rstrip('/')}/cases/{case_id}"
+    case_id = str(payload.get("case_id", ""))
+    link = case_link(base_url, case_id)
     light = _LIGHTS.get(str(payload.get("light", "")), ("", ""))[1 if en else 0]
     deadline = payload.get("deadline") or ("none" if en else "未设定")
     if en:
@@ -139,3 +199,34 @@ def render(payload: dict[str, Any], language: str, base_url: str) -> Message:
         ]
     )
     return Message(subject=subject, text=text + "\n", markdown=markdown, link=link)
+
+
+def render_digest(payload: dict[str, Any], language: str, base_url: str) -> Message:
+    """One message for a contact's day: a line per notice, each with its link."""
+    en = language == "en"
+    items: list[dict[str, Any]] = list(payload.get("items") or [])
+    day = payload.get("day", "")
+    subject = (
+        f"[Daily digest] {len(items)} rectification notices ({day})"
+        if en
+        else f"【每日汇总】{day} 共 {len(items)} 条整改通知"
+    )
+    lines: list[str] = []
+    for n, item in enumerate(items, 1):
+        one = render(item, language, base_url)
+        lines.append(f"{n}. {one.subject}\n   {_lead(item, en)}\n   {one.link}")
+    footer = (
+        "Sent automatically by zhenggai; please do not reply."
+        if en
+        else "本消息由整改跟踪系统自动发送，请勿直接回复。"
+    )
+    text = "\n\n".join([subject, *lines, footer]) + "\n"
+    markdown = "\n\n".join(
+        [f"### {subject}"]
+        + [
+            f"{n}. [{render(item, language, base_url).subject}]"
+            f"({case_link(base_url, str(item.get('case_id', '')))})"
+            for n, item in enumerate(items, 1)
+        ]
+    )
+    return Message(subject=subject, text=text, markdown=markdown, link=case_link(base_url, ""))

@@ -6,6 +6,12 @@ body and refuses old timestamps, so a captured request cannot be replayed later.
 DingTalk signs the URL instead (``timestamp`` in ms and ``sign`` =
 base64(HMAC-SHA256(secret, "<ts>\\n<secret>"))); WeCom's robot URL carries its key.
 Both robots answer HTTP 200 with ``errcode`` 0 on success.
+
+Every try of one row carries the same ``Idempotency-Key`` and
+``X-Zhenggai-Delivery`` headers (and ``delivery_id`` in the body): a receiver that
+keeps the keys it has seen takes a retry after a lost answer only once. The
+robots ignore such headers, so a DingTalk or WeCom group may see a repeat when
+an answer was lost (a timeout after the robot posted the message).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ __all__ = ["WebhookSender", "dingtalk_sign", "signature"]
 
 SIGNATURE_HEADER = "X-Zhenggai-Signature"
 TIMESTAMP_HEADER = "X-Zhenggai-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DELIVERY_HEADER = "X-Zhenggai-Delivery"
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -42,8 +50,9 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 
 def _body(row: OutboxRow, message: Message) -> dict[str, Any]:
     p = row.payload
-    return {
+    body: dict[str, Any] = {
         "id": row.id,
+        "delivery_id": row.delivery_id,
         "idempotency_key": row.idempotency_key,
         "case_id": row.case_id,
         "kind": row.kind,
@@ -53,11 +62,17 @@ def _body(row: OutboxRow, message: Message) -> dict[str, Any]:
         "unit_id": p.get("unit_id"),
         "unit_name": p.get("unit_name"),
         "deadline": p.get("deadline"),
+        "working_days_left": p.get("working_days_left"),
+        "working_days_overdue": p.get("working_days_overdue"),
         "occurred_at": p.get("occurred_at"),
+        "detail": p.get("detail") or {},
         "subject": message.subject,
         "text": message.text,
         "link": message.link,
     }
+    if row.kind == "digest":
+        body["items"] = p.get("items") or []
+    return body
 
 
 class WebhookSender:
@@ -100,6 +115,8 @@ class WebhookSender:
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: signature(secret, timestamp, body),
             "X-Zhenggai-Idempotency-Key": row.idempotency_key,
+            IDEMPOTENCY_HEADER: row.delivery_id,
+            DELIVERY_HEADER: row.delivery_id,
         }
         self._post(row.recipient, content=body, headers=headers)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Path
-from pydantic import Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import CurrentActor
 from api.case_access import visible_case, with_clock
@@ -17,6 +19,8 @@ from api.models import (
     ChainProblem,
     ChainVerification,
 )
+from store.event_store import EventStore
+from store.outbox import Outbox, OutboxStatus
 from store.verify import VerifyReport, verify_log
 from store.witness import WitnessError
 
@@ -44,6 +48,43 @@ class SealedChainVerification(ChainVerification):
         default=None, description="the first version a problem names, when not ok"
     )
     first_problem: str | None = Field(default=None, description="that problem's code")
+
+
+class NoticeCounts(BaseModel):
+    """The case's notifications by status (the outbox; see /notifications)."""
+
+    pending: int = 0
+    sent: int = 0
+    dead: int = 0
+    cancelled: int = 0
+    unaddressed: int = Field(default=0, description="nobody to send to: nothing was sent")
+    digested: int = Field(default=0, description="sent inside a daily digest")
+
+
+class CaseWithNoticesOut(CaseOut):
+    notices: NoticeCounts | None = Field(
+        default=None,
+        description="Notifications of the case by status; absent while it has none",
+    )
+
+    # Unannotated on purpose: pydantic then keeps the model's own schema for OpenAPI
+    # (an annotated return type would replace it).
+    @model_serializer(mode="wrap")
+    def _without_empty_notices(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        shown: dict[str, Any] = handler(self)
+        if shown.get("notices") is None:
+            shown.pop("notices", None)  # a case without notices reads as it always did
+        return shown
+
+
+def _notice_counts(store: EventStore, case_id: str) -> NoticeCounts | None:
+    try:
+        counts = Outbox(store.engine).counts(case_id)
+    except SQLAlchemyError:
+        return None  # the case is still shown without its counts
+    if not any(counts.values()):
+        return None
+    return NoticeCounts(**{status.value: counts[status] for status in OutboxStatus})
 
 
 class CaseHistoryWithSealsOut(CaseHistoryOut):
@@ -81,7 +122,7 @@ def _verification(report: VerifyReport, witness_error: str | None) -> SealedChai
 
 @router.get(
     "/cases/{case_id}",
-    response_model=CaseOut,
+    response_model=CaseWithNoticesOut,
     name="get_case",
     summary="One case with its state and its events",
     responses={
@@ -95,9 +136,11 @@ async def get_case(
     actor: CurrentActor,
     temporal: Temporal,
     case_id: str = Path(pattern=ID_PATTERN),
-) -> CaseOut:
+) -> CaseWithNoticesOut:
     case = await visible_case(store, directory, actor, case_id)
-    return await with_clock(case, temporal)
+    shown = await with_clock(case, temporal)
+    notices = await asyncio.to_thread(_notice_counts, store, case_id)
+    return CaseWithNoticesOut(**dict(shown), notices=notices)
 
 
 @router.get(

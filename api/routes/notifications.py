@@ -1,4 +1,9 @@
-"""The notification outbox for admins: what is dead (or waiting), and a retry by hand."""
+"""The notification outbox for admins: what is dead, unaddressed or waiting, and a retry.
+
+Newest first; the next page is ``?before=<the last id>``. ``unaddressed`` rows are
+notices whose recipient had no contact: nothing was sent, and a retry (after a
+contact was added) addresses them to the contacts the unit has now.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +48,8 @@ class NotificationOut(BaseModel):
     case_id: str
     kind: str
     level: int | None
-    channel: str
-    recipient: str  # robot URLs without their access token
+    channel: str | None  # None: unaddressed
+    recipient: str  # robot URLs without their access token; "<unit>/<role>" if unaddressed
     status: OutboxStatus
     attempts: int
     next_attempt_at: datetime
@@ -59,7 +64,7 @@ def _out(row: OutboxRow) -> NotificationOut:
         case_id=row.case_id,
         kind=row.kind,
         level=row.level,
-        channel=row.channel.value,
+        channel=None if row.channel is None else row.channel.value,
         recipient=row.shown_recipient,
         status=row.status,
         attempts=row.attempts,
@@ -73,24 +78,32 @@ def _out(row: OutboxRow) -> NotificationOut:
 @router.get(
     "/notifications",
     response_model=list[NotificationOut],
-    summary="Notifications in the outbox (e.g. ?status=dead)",
+    summary="Notifications in the outbox, newest first (e.g. ?status=dead, ?status=unaddressed)",
     responses=_ERRORS,
 )
 async def list_notifications(
     outbox: Notifications,
     admin: Admin,
-    status: Annotated[OutboxStatus | None, Query(description="pending|sent|dead|cancelled")] = None,
+    status: Annotated[
+        OutboxStatus | None,
+        Query(description="pending|sent|dead|cancelled|unaddressed|digested"),
+    ] = None,
     case_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Only rows older than this id")
+    ] = None,
 ) -> list[NotificationOut]:
-    rows = await asyncio.to_thread(outbox.rows, status=status, case_id=case_id, limit=limit)
+    rows = await asyncio.to_thread(
+        outbox.page, status=status, case_id=case_id, limit=limit, before=before
+    )
     return [_out(r) for r in rows]
 
 
 @router.post(
     "/notifications/{notification_id}/retry",
     response_model=NotificationOut,
-    summary="Retry a dead notification now, with a fresh count of attempts",
+    summary="Retry a dead notification now (its contact re-read), or address an unaddressed one",
     responses={
         **_ERRORS,
         404: {"description": "No such notification"},
@@ -111,6 +124,13 @@ async def retry_notification(
                 "notification_not_found",
                 f"通知 {notification_id} 不存在",
                 f"no notification {notification_id}",
+            ) from exc
+        if exc.code == "still_unaddressed":
+            raise Problem(
+                409,
+                "notification_still_unaddressed",
+                f"通知 {notification_id} 的单位仍没有接收方",
+                f"notification {notification_id}: its unit still has no contact",
             ) from exc
         raise Problem(
             409,

@@ -48,7 +48,7 @@ class FailingOnceOutboxSink(RecordingSink):
         if first:
             raise RuntimeError("simulated crash after the outbox write")
         super().send(notice)
-        return written
+        return written.rows > 0
 
 
 @asynccontextmanager
