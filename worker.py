@@ -21,9 +21,9 @@ from activities.notifications import (
     NotificationSink,
     OutboxNotificationSink,
 )
-from cli.policy_file import policy_book, provisional_warning
-from cli.settings import Settings
 from domain.policy import PolicyBook
+from settings import Settings
+from settings.policy_file import policy_book, provisional_warning
 from store.event_store import EventStore
 from store.outbox import Outbox
 from workflows.case_workflow import RectificationCaseWorkflow
@@ -50,7 +50,7 @@ async def connect_temporal(settings: Settings) -> Client:
 
 
 def policy_at_start(settings: Settings, today: date | None = None) -> PolicyBook:
-    """The policy file read and checked at start (``cli.policy_file.PolicyFileError``, one
+    """The policy file read and checked at start (``settings.policy_file.PolicyFileError``, one
     line per problem, when it cannot be used), with a warning logged when a year within
     the next 60 days has no official calendar.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.temporal_gateway import TemporalGateway
-from cli.settings import Settings
+from settings import Settings
 from store.directory import Directory
 from store.event_store import EventStore
 from store.idempotency import IdempotencyKeys

@@ -29,9 +29,9 @@ from api.routes import (
     projections,
 )
 from api.temporal_gateway import TemporalGateway
-from cli.policy_file import policy_book
-from cli.settings import Settings
 from domain.policy import PolicyBook
+from settings import Settings
+from settings.policy_file import policy_book
 from store.directory import Directory
 from store.engine import make_engine
 from store.event_store import EventStore
@@ -58,7 +58,7 @@ def create_app(
     policy: PolicyBook | None = None,
 ) -> FastAPI:
     """``policy``: the rules new cases open under; None reads ``settings.policy_file``
-    (``cli.policy_file.PolicyFileError`` when it cannot be used) or takes the defaults."""
+    (``settings.policy_file.PolicyFileError`` when it cannot be used) or takes the defaults."""
     owns_engine = engine is None
     book = policy if policy is not None else policy_book(settings.policy_file, settings.language)
     engine = engine or make_engine(settings.require_database_url())

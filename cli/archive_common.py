@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from cli.archive_messages import text
 from cli.preflight import UsageProblem
-from cli.settings import Settings
+from settings import Settings
 from store.engine import check_reachable, make_engine
 from store.errors import DatabaseUnreachable
 from store.projections.base import Projection

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from cli import database
-from cli.settings import Settings
+from settings import Settings
 from store.audit_keys import AuditKeys
 from store.errors import SealError
 from store.seals import SealRefused, export_seals, seal_log

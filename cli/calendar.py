@@ -29,13 +29,13 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from cli.policy_file import PolicyFileError, policy_book
-from cli.settings import Settings
 from domain.commands import RecomputeDeadline
 from domain.policy import PolicyBook
 from domain.schedule import SYSTEM_ACTOR
 from domain.state import CaseState
 from domain.workdays import CalendarYear, package_years
+from settings import Settings
+from settings.policy_file import PolicyFileError, policy_book
 from workflows.models import CommandRequest, RequestContext
 
 __all__ = ["ApplyReport", "apply_calendar", "calendar_app", "provisional_case_streams", "year_rows"]

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, make_url
 
 from cli.messages import text
 from cli.preflight import UsageProblem, exit_with
-from cli.settings import Settings
+from settings import Settings
 from store.engine import check_reachable, make_engine
 from store.errors import DatabaseUnreachable
 

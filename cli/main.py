@@ -23,12 +23,12 @@ from cli.logs import configure_logging
 from cli.messages import text
 from cli.notifications import dispatcher, notifications_app
 from cli.policy import policy_app
-from cli.policy_file import PolicyFileError
 from cli.preflight import UsageProblem, exit_with, require_port
 from cli.projector import projector
-from cli.settings import Settings
 from cli.tokens import token_app
 from domain.policy import PolicyBook
+from settings import Settings
+from settings.policy_file import PolicyFileError
 
 __all__ = ["app", "main"]
 

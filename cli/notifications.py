@@ -23,7 +23,7 @@ from activities.delivery.dispatcher import Dispatcher
 from cli.database import database_engine
 from cli.logs import configure_logging
 from cli.preflight import UsageProblem, exit_with
-from cli.settings import Settings
+from settings import Settings
 from store.outbox import (
     Channel,
     ContactError,

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cli.policy_file import PolicyFileError, policy_book, read_policy_file
-from cli.settings import Settings
 from domain.policy import Policy, PolicyBook
 from domain.vocabulary import CaseKind
+from settings import Settings
+from settings.policy_file import PolicyFileError, policy_book, read_policy_file
 
 __all__ = ["describe_policy", "policy_app"]
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from cli.database import database_engine
 from cli.preflight import UsageProblem, exit_with
-from cli.settings import Settings
+from settings import Settings
 from store.tokens import Tokens, TokenUnitNotFound
 
 __all__ = ["token_app"]

@@ -34,7 +34,6 @@ from cli.embedded_postgres import (
     stop_orphan_postmaster,
 )
 from cli.messages import text
-from cli.policy_file import PolicyFileError, policy_book, provisional_warning
 from cli.preflight import (
     Recorded,
     UpLock,
@@ -43,8 +42,9 @@ from cli.preflight import (
     stop_leftovers,
     writable_dir,
 )
-from cli.settings import Settings
 from cli.temporal_dev import TemporalDevServer, stop_child, wait_for_temporal
+from settings import Settings
+from settings.policy_file import PolicyFileError, policy_book, provisional_warning
 from store.engine import check_reachable, make_engine
 from store.errors import DatabaseUnreachable
 from store.migrate import upgrade

@@ -1,7 +1,7 @@
 """Policies as data: deadlines, reminders, lights, escalation, caps, the calendar.
 
 Every number has a default and a validator; an operator file (TOML, read by
-``cli.policy_file``) overrides any of them, and may give a unit class (分类考核)
+``settings.policy_file``) overrides any of them, and may give a unit class (分类考核)
 its own rules. Example::
 
     version = "2027-01"

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from cli.settings import Settings
+from settings import Settings
 from store.directory import Directory
 from store.event_store import EventStore
 from store.projections.lag import projection_lag

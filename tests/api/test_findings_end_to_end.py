@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from cli.settings import Settings
+from settings import Settings
 from store.tables import events
 from tests.api.conftest import Stack
 

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.notifications import OutboxNotificationSink
 from api.main import create_app
-from cli.settings import Settings
+from settings import Settings
 from store.event_store import EventStore
 from tests.api.conftest import Stack, open_case
 from worker import build_worker

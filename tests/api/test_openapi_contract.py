@@ -27,7 +27,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from cli.settings import Settings
+from settings import Settings
 from store.event_store import EventStore
 from worker import build_worker
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.main import create_app
-from cli.settings import Settings
+from settings import Settings
 
 
 def _spec() -> dict[str, Any]:

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from cli.settings import Settings
 from domain.policy import PolicyBook, policy_book_from_toml
+from settings import Settings
 from store.event_store import EventStore
 from tests.api.conftest import Stack
 from worker import build_worker

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from cli.settings import Settings
+from settings import Settings
 from store.directory import Directory
 from store.tokens import Tokens
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cli import database
 from cli.audit import audit_app, witness_file
-from cli.settings import Settings
+from settings import Settings
 
 runner = CliRunner()
 

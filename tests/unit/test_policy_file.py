@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from cli.policy_file import (
+from domain.policy import DEFAULT_BOOK, DEFAULT_POLICY, PolicyBook
+from domain.vocabulary import CaseKind
+from settings.policy_file import (
     PolicyFileError,
     policy_book,
     provisional_warning,
     provisional_years_ahead,
     read_policy_file,
 )
-from domain.policy import DEFAULT_BOOK, DEFAULT_POLICY, PolicyBook
-from domain.vocabulary import CaseKind
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "policy.example.toml"

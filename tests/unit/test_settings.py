@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from cli.settings import Settings
+from settings import Settings
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from api.main import API_PREFIX, create_app
 from api.routes import notifications as notification_routes
 from cli.notifications import dispatcher, notifications_app
-from cli.settings import Settings
+from settings import Settings
 from store.directory import Directory
 from store.outbox import Outbox, OutboxStatus
 from store.tokens import Tokens

@@ -20,7 +20,7 @@ from store.audit_keys import AuditKeys
 from store.engine import sqlalchemy_url
 from store.errors import SealError
 
-__all__ = ["Settings"]
+__all__ = ["Language", "Settings"]
 
 Language = Literal["zh-CN", "en"]
 
