@@ -28,7 +28,8 @@ from api.routes import (
     notifications,
     projections,
 )
-from api.temporal_gateway import TemporalGateway
+from application.services import Services
+from application.temporal_gateway import TemporalGateway
 from domain.policy import PolicyBook
 from settings import Settings
 from settings.policy_file import policy_book
@@ -86,13 +87,18 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.policy = book
-    app.state.store = EventStore(engine)
-    app.state.idempotency_keys = IdempotencyKeys(engine)
-    app.state.temporal = TemporalGateway(connect, temporal_client)
-    app.state.directory = Directory(engine)
-    app.state.tokens = Tokens(engine)
-    app.state.evidence = EvidenceFiles(engine)
+    # What every use case works with (application.services); the routes reach it through
+    # api.deps and nothing else of the app's state.
+    app.state.services = Services(
+        settings=settings,
+        policy=book,
+        store=EventStore(engine),
+        directory=Directory(engine),
+        keys=IdempotencyKeys(engine),
+        evidence=EvidenceFiles(engine),
+        tokens=Tokens(engine),
+        temporal=TemporalGateway(connect, temporal_client),
+    )
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     install_openapi(app)

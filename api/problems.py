@@ -1,6 +1,9 @@
-"""RFC 9457 problem+json: every error has a stable code and Chinese and English messages.
+"""RFC 9457 problem+json: every error the API answers, rendered in one place.
 
-Domain errors map to HTTP status here, and only here.
+A use case's ``Refusal`` carries its status, code and messages; a domain error
+becomes one through ``application.errors.from_domain``; request validation,
+unknown routes, an unreachable database and anything unforeseen are shaped here
+too, so every error has a stable code and Chinese and English messages.
 """
 
 from __future__ import annotations
@@ -15,36 +18,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import DomainError, InvalidCommand, InvalidState, PermissionDenied
+from application.errors import RETRY_AFTER_SECONDS, Refusal, from_domain
+from domain.errors import DomainError
 from store.errors import DatabaseUnreachable
 
-__all__ = ["Problem", "install_problem_handlers"]
+__all__ = ["install_problem_handlers", "problem_response"]
 
 log = structlog.get_logger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
-# Seconds a client should wait before retrying after a 503 (as temporal_errors says).
-DATABASE_RETRY_AFTER = 5
-
-
-class Problem(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message_zh: str,
-        message_en: str,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(message_en)
-        self.headers = headers or {}
-        self.status = status
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
-        self.extra = extra
 
 
 def _language(request: Request) -> str:
@@ -52,7 +34,7 @@ def _language(request: Request) -> str:
     return "en" if accept.lower().startswith("en") else "zh-CN"
 
 
-def problem_response(request: Request, problem: Problem) -> JSONResponse:
+def problem_response(request: Request, problem: Refusal) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://zhenggai.invalid/problems/{problem.code}",
         "title": problem.message_en if _language(request) == "en" else problem.message_zh,
@@ -66,20 +48,14 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
-    return JSONResponse(
-        body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
-    )
-
-
-def domain_problem(error: DomainError) -> Problem:
-    status = 422
-    if isinstance(error, PermissionDenied):
-        status = 403
-    elif isinstance(error, InvalidState):
-        status = 409
-    elif isinstance(error, InvalidCommand):
-        status = 422
-    return Problem(status, error.code, error.message_zh, error.message_en)
+    headers: dict[str, str] = {}
+    if problem.retry_after is not None:
+        headers["Retry-After"] = str(problem.retry_after)
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="zhenggai"'
+    if problem.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
 
 
 # The json module's reasons, said in Chinese.
@@ -95,7 +71,7 @@ _JSON_REASONS_ZH = {
 }
 
 
-def json_syntax_problem(error: dict[str, Any], document: Any) -> Problem:
+def json_syntax_problem(error: dict[str, Any], document: Any) -> Refusal:
     """Where the body stops being JSON, as line and column (1-based), in both languages."""
     position = int(error["loc"][-1]) if str(error["loc"][-1]).isdigit() else 0
     text = document.decode("utf-8", "replace") if isinstance(document, bytes) else str(document)
@@ -103,7 +79,7 @@ def json_syntax_problem(error: dict[str, Any], document: Any) -> Problem:
     column = position - (text.rfind("\n", 0, position) + 1) + 1
     reason = error.get("ctx", {}).get("error", "")
     reason_zh = _JSON_REASONS_ZH.get(reason, reason)
-    return Problem(
+    return Refusal(
         422,
         "invalid_json",
         f"请求体不是有效的 JSON：第 {line} 行第 {column} 列附近有误（{reason_zh}）",
@@ -113,13 +89,13 @@ def json_syntax_problem(error: dict[str, Any], document: Any) -> Problem:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Problem)
+    async def on_refusal(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Refusal)
         return problem_response(request, exc)
 
     async def on_domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        return problem_response(request, domain_problem(exc))
+        return problem_response(request, from_domain(exc))
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -133,7 +109,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         fields = ", ".join(e["field"] for e in errors)
         return problem_response(
             request,
-            Problem(
+            Refusal(
                 422,
                 "invalid_input",
                 f"输入有误：{fields}",
@@ -148,7 +124,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             404: ("未找到", "not found", "not_found"),
             405: ("不支持的请求方法", "method not allowed", "method_not_allowed"),
         }.get(exc.status_code, ("请求错误", str(exc.detail), "http_error"))
-        return problem_response(request, Problem(exc.status_code, code, zh, en))
+        return problem_response(request, Refusal(exc.status_code, code, zh, en))
 
     async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
         # Connection refused, lost mid-query, or no pooled connection in time: the API
@@ -156,12 +132,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.warning("database_unavailable", error=str(exc).splitlines()[0])
         return problem_response(
             request,
-            Problem(
+            Refusal(
                 503,
                 "database_unavailable",
                 "数据库暂不可用，请稍后重试",
                 "the database is unavailable, retry later",
-                headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+                retry_after=RETRY_AFTER_SECONDS,
             ),
         )
 
@@ -170,7 +146,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.exception("unhandled_error", exc_info=exc)
         response = problem_response(
             request,
-            Problem(500, "internal_error", "服务器内部错误", "internal server error"),
+            Refusal(500, "internal_error", "服务器内部错误", "internal server error"),
         )
         request_id = getattr(request.state, "request_id", None)
         if request_id:
@@ -180,7 +156,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     for database_error in (OperationalError, InterfaceError, PoolTimeout, DatabaseUnreachable):
         app.add_exception_handler(database_error, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)
-    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     audit_witness_file: Path | None = None
 
     # Evidence files (佐证材料): size cap, and the kinds accepted (media types of
-    # api.media_types.EVIDENCE_KINDS; unset: all of them).
+    # application.evidence_kinds.EVIDENCE_KINDS; unset: all of them).
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     evidence_media_types: tuple[str, ...] | None = None
 

@@ -14,7 +14,7 @@ import re
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.models import ID_PATTERN
+from application.models import ID_PATTERN
 
 __all__ = ["router"]
 

@@ -1,18 +1,15 @@
 """One endpoint per human command on a case; each is a Temporal Update of its workflow.
 
-The body is the domain command without its actor (the token supplies it). The
-workflow's validator runs the domain's ``decide``: a refused command leaves
-nothing anywhere and comes back as 403/409/422 with the domain's code and
-messages. An ``Idempotency-Key`` belongs to the caller: its first answer (the
-case, or a refusal) is kept and a repeat gets it back without running again; a
-repeat that comes before the first answer was kept is sent with the same update
-id and command key, which the workflow applies once across all its runs. The
-same key with another body is 422.
+The body is the domain command without its actor (the token supplies it); the
+use case is ``application.commands.run_command``. The workflow's validator runs
+the domain's ``decide``: a refused command leaves nothing anywhere and comes
+back as 403/409/422 with the domain's code and messages. An ``Idempotency-Key``
+belongs to the caller: its first answer (the case, or a refusal) is kept and a
+repeat gets it back; the same key with another body, or on another case, is 422.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the generated body
 # models in the handlers' annotations as objects, not as names it cannot resolve.
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
@@ -20,22 +17,14 @@ from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from api.auth import CurrentActor, in_scope
-from api.case_access import visible_case
-from api.case_updates import send_command
 from api.command_examples import EXAMPLES
-from api.deps import Store, Units
-from api.idempotency import IdempotencyKey, caller_scope, claim_key, command_key
-from api.models import ID_PATTERN
-from api.problems import Problem
-from api.replayed import REFUSALS, problem_answer, replayed_answer
+from api.deps import AppServices, CurrentCaller, IdempotencyKey
+from application.caller import Caller
+from application.commands import run_command
+from application.models import ID_PATTERN
+from application.services import Services as ServicesType
 from domain import commands as c
 from domain.state import CaseState
-from domain.values import Evidence
-from store.directory import Directory
-from store.evidence import EvidenceFiles
-from store.idempotency import IdempotencyKeys
-from workflows.models import RequestContext
 
 __all__ = ["router"]
 
@@ -62,88 +51,22 @@ def _body_model(
     return create_model(f"{command.__name__}Body", __config__=config, **fields)
 
 
-async def _run_command(
+async def _run(
+    services: ServicesType,
+    caller: Caller,
     request: Request,
     case_id: str,
     command: c.Command,
     idempotency_key: str | None,
     body: BaseModel,
 ) -> CaseState | JSONResponse:
-    app = request.app
-    keys: IdempotencyKeys = app.state.idempotency_keys
-    context = RequestContext(request_id=getattr(request.state, "request_id", None))
-    scope = caller_scope(request, "commands")
-    update_id = None
-    if idempotency_key is not None:
-        fingerprint_body = {"path": request.url.path, "body": body.model_dump(mode="json")}
-        claim = await claim_key(
-            keys, request, "commands", idempotency_key, fingerprint_body, case_id
-        )
-        if claim.answer is not None:
-            return replayed_answer(claim.answer)
-        # Not answered yet (the first is in flight, or died before its answer was kept):
-        # the same update id and command key make the workflow apply it at most once.
-        key = command_key(scope, idempotency_key)
-        update_id = f"cmd-{key}"
-        context = context.model_copy(update={"command_key": key})
-    evidence: tuple[Evidence, ...] = getattr(command, "evidence", ())
-    await asyncio.to_thread(_check_evidence, app.state.evidence, case_id, evidence)
-    await asyncio.to_thread(_check_directory, app.state.directory, command)
-    try:
-        state = await send_command(
-            app.state.temporal,
-            case_id,
-            command,
-            context,
-            update_id=update_id,
-            answer_within=app.state.settings.command_timeout_seconds,
-        )
-    except Problem as problem:
-        if idempotency_key is not None and problem.status in REFUSALS:
-            await asyncio.to_thread(
-                keys.answer, scope, idempotency_key, problem.status, problem_answer(problem)
-            )
-        raise
-    if idempotency_key is not None:
-        await asyncio.to_thread(
-            keys.answer, scope, idempotency_key, 200, state.model_dump(mode="json")
-        )
-    return state
-
-
-def _check_directory(directory: Directory, command: c.Command) -> None:
-    """A unit or cadre named by a command must exist, and a unit must be in the actor's scope."""
-    unit_id: str | None = getattr(command, "unit_id", None)
-    if unit_id is not None and not in_scope(directory, command.actor, unit_id):
-        raise Problem(
-            422,
-            "unit_not_found",
-            f"责任单位 {unit_id} 不存在或不在您的管辖范围内",
-            f"unit {unit_id} does not exist within your scope",
-            errors=[{"field": "body.unit_id", "message": "unknown unit"}],
-        )
-    cadre_id: str | None = getattr(command, "cadre_id", None)
-    if cadre_id is not None and directory.cadre(cadre_id) is None:
-        raise Problem(
-            422,
-            "cadre_not_found",
-            f"干部 {cadre_id} 不存在",
-            f"cadre {cadre_id} does not exist",
-            errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
-        )
-
-
-def _check_evidence(files: EvidenceFiles, case_id: str, evidence: tuple[Evidence, ...]) -> None:
-    for index, item in enumerate(evidence):
-        stored = files.get(case_id, item.content_hash)
-        if stored is None or stored.meta.size != item.size:
-            raise Problem(
-                422,
-                "evidence_not_uploaded",
-                f"佐证材料 {item.name} 未上传到本案件",
-                f"evidence {item.name} was not uploaded to this case",
-                errors=[{"field": f"body.evidence.{index}", "message": "not uploaded"}],
-            )
+    # A key's fingerprint: the same key on another case or another command is another request.
+    fingerprint = {"path": request.url.path, "body": body.model_dump(mode="json")}
+    done = await run_command(services, caller, case_id, command, idempotency_key, fingerprint)
+    if done.replayed:
+        content = done.state.model_dump(mode="json")
+        return JSONResponse(content, headers={"Idempotent-Replayed": "true"})
+    return done.state
 
 
 Handler = Callable[..., Coroutine[Any, Any, CaseState | JSONResponse]]
@@ -154,17 +77,15 @@ def _endpoint(path: str, summary: str, command: type[c.Command]) -> None:
 
     async def handler(
         request: Request,
-        store: Store,
-        directory: Units,
-        actor: CurrentActor,
+        services: AppServices,
+        caller: CurrentCaller,
         case_id: CaseId,
         body: Annotated[body_model, Body()],  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
     ) -> CaseState | JSONResponse:
-        await visible_case(store, directory, actor, case_id)
         payload: BaseModel = body
-        cmd = command(actor=actor, **payload.model_dump())
-        return await _run_command(request, case_id, cmd, idempotency_key, payload)
+        cmd = command(actor=caller.actor, **payload.model_dump())
+        return await _run(services, caller, request, case_id, cmd, idempotency_key, payload)
 
     _register(path, summary, handler, command.__name__)
 
@@ -187,20 +108,16 @@ def _decision_endpoint(
 
     async def handler(
         request: Request,
-        store: Store,
-        directory: Units,
-        actor: CurrentActor,
+        services: AppServices,
+        caller: CurrentCaller,
         case_id: CaseId,
         body: Annotated[union, Body()],
         idempotency_key: IdempotencyKey = None,
     ) -> CaseState | JSONResponse:
-        await visible_case(store, directory, actor, case_id)
         payload: BaseModel = body
         fields = payload.model_dump()
-        command = choices[fields.pop("decision")]
-        return await _run_command(
-            request, case_id, command(actor=actor, **fields), idempotency_key, payload
-        )
+        command = choices[fields.pop("decision")](actor=caller.actor, **fields)
+        return await _run(services, caller, request, case_id, command, idempotency_key, payload)
 
     _register(path, summary, handler, path.replace("-", "_"))
 

@@ -1,82 +1,50 @@
-"""Evidence files of a case: upload (size and type limits from settings), download.
+"""Evidence files of a case: upload, download (application.evidence).
 
 The body is the file itself, its type in Content-Type and its name in ``?name=``;
 the answer is the reference (content hash, name, media type, size) that a
-progress report or closure request cites.
+progress report or closure request cites. The body is read here with the limit
+(a declared Content-Length over it is refused before reading, a streamed body as
+soon as it passes it); what the file may be is the use case's.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from api.auth import CurrentActor, require_roles
-from api.case_access import visible_case
-from api.deps import AppSettings, Store, Units
-from api.media_types import (
-    EVIDENCE_KINDS,
-    UNDECLARED,
-    canonical,
-    declared_matches,
-    detect_media_type,
+from api.deps import AppServices, CurrentCaller, caller_with
+from application.caller import Caller
+from application.evidence import (
+    KIND_TYPES,
+    check_declared_type,
+    download_evidence,
+    too_large,
+    upload_evidence,
 )
-from api.models import ID_PATTERN, EvidenceOut
-from api.problems import Problem
-from domain.vocabulary import Actor, Role
-from store.evidence import EvidenceFiles
+from application.evidence_kinds import EVIDENCE_KINDS
+from application.models import ID_PATTERN, EvidenceOut
+from domain.vocabulary import Role
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["evidence"])
-Uploader = Annotated[Actor, Depends(require_roles(Role.UNIT, Role.SUPERVISOR))]
+Uploader = Annotated[Caller, Depends(caller_with(Role.UNIT, Role.SUPERVISOR))]
 HASH_PATTERN = r"^[0-9a-f]{64}$"
-KIND_TYPES = tuple(kind.media_type for kind in EVIDENCE_KINDS)
-# A ZIP of evidence may unpack to at most this many times the upload limit.
-UNPACK_FACTOR = 4
-
-
-def _files(request: Request) -> EvidenceFiles:
-    files: EvidenceFiles = request.app.state.evidence
-    return files
-
-
-Files = Annotated[EvidenceFiles, Depends(_files)]
-
-
-def _too_large(limit: int) -> Problem:
-    return Problem(
-        413,
-        "file_too_large",
-        f"文件超过上限 {limit} 字节",
-        f"the file exceeds the limit of {limit} bytes",
-    )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _unsupported(media_type: str, accepted: tuple[str, ...]) -> Problem:
-    names = "、".join(k.name_zh for k in EVIDENCE_KINDS if k.media_type in accepted)
-    return Problem(
-        415,
-        "unsupported_media_type",
-        f"不接受的文件类型：{media_type or '无法识别'}；可接受：{names}",
-        f"file type not accepted: {media_type or 'not recognised'}",
-        accepted=list(accepted),
-    )
 
 
 @router.post(
@@ -84,6 +52,7 @@ def _unsupported(media_type: str, accepted: tuple[str, ...]) -> Problem:
     status_code=201,
     response_model=EvidenceOut,
     summary="Upload an evidence file to a case",
+    name="upload_evidence",
     description=(
         "The file is the body. Its kind is read from its content; `Content-Type` may be"
         " `application/octet-stream` or the kind's own type, which must then agree with"
@@ -107,71 +76,41 @@ def _unsupported(media_type: str, accepted: tuple[str, ...]) -> Problem:
         415: {"description": "A media type not accepted, or content that does not match it"},
     },
 )
-async def upload_evidence(
+async def post_evidence(
     request: Request,
-    store: Store,
-    directory: Units,
-    files: Files,
-    settings: AppSettings,
-    actor: Uploader,
+    services: AppServices,
+    caller: Uploader,
     name: Annotated[str, Query(min_length=1, max_length=255, description="File name")],
     case_id: str = Path(pattern=ID_PATTERN),
 ) -> EvidenceOut:
-    await visible_case(store, directory, actor, case_id)
-    accepted = settings.evidence_media_types or KIND_TYPES
     declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if declared not in UNDECLARED and canonical(declared) not in accepted:
-        raise _unsupported(declared, accepted)
-    content = await _read_limited(request, settings.evidence_max_bytes)
-    detected = detect_media_type(content, UNPACK_FACTOR * settings.evidence_max_bytes)
-    if declared not in UNDECLARED and (
-        detected is None or not declared_matches(declared, detected)
-    ):
-        raise Problem(
-            415,
-            "content_type_mismatch",
-            f"文件内容与声明的类型 {declared} 不符",
-            f"the content does not match the declared type {declared}",
-            detected=detected,
-        )
-    if detected is None or detected not in accepted:
-        raise _unsupported(detected or "", accepted)
-    media_type = detected
-    stored = await asyncio.to_thread(files.put, case_id, name, media_type, content, actor.user_id)
-    return EvidenceOut(
-        content_hash=stored.content_hash,
-        name=stored.name,
-        media_type=stored.media_type,
-        size=stored.size,
-    )
+    await check_declared_type(services, caller, case_id, declared)
+    content = await _read_limited(request, services.settings.evidence_max_bytes)
+    return await upload_evidence(services, caller, case_id, name, declared, content)
 
 
 @router.get(
     "/cases/{case_id}/evidence/{content_hash}",
     response_class=Response,
     summary="Download an evidence file of a case",
+    name="download_evidence",
     responses={
         200: {"content": {"application/octet-stream": {}}},
         404: {"description": "No such file on this case, or the case is not within your scope"},
     },
 )
-async def download_evidence(
-    store: Store,
-    directory: Units,
-    files: Files,
-    actor: CurrentActor,
+async def get_evidence(
+    services: AppServices,
+    caller: CurrentCaller,
     case_id: str = Path(pattern=ID_PATTERN),
     content_hash: str = Path(pattern=HASH_PATTERN),
 ) -> Response:
-    await visible_case(store, directory, actor, case_id)
-    found = await asyncio.to_thread(files.get, case_id, content_hash)
-    if found is None:
-        raise Problem(404, "evidence_not_found", "未找到该佐证材料", "no such evidence file")
+    found = await download_evidence(services, caller, case_id, content_hash)
     return Response(
         found.content,
-        media_type=found.meta.media_type,
+        media_type=found.media_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.meta.name)}",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.name)}",
             "X-Content-Type-Options": "nosniff",
             "ETag": f'"{content_hash}"',
         },

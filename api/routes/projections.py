@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter
 
-from api.auth import CurrentActor
-from api.deps import Store
-from store.projections.lag import ProjectionLag, projection_lag
+from api.deps import AppServices, CurrentCaller
+from application.status import projection_status
+from store.projections.lag import ProjectionLag
 
 __all__ = ["router"]
 
@@ -20,5 +18,5 @@ router = APIRouter(tags=["health"])
     response_model=list[ProjectionLag],
     summary="Each projection's checkpoint and its distance from the head of the log",
 )
-async def projections(store: Store, actor: CurrentActor) -> list[ProjectionLag]:
-    return await asyncio.to_thread(projection_lag, store.engine)
+async def projections(services: AppServices, caller: CurrentCaller) -> list[ProjectionLag]:
+    return await projection_status(services)

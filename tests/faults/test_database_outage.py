@@ -45,7 +45,8 @@ class StoppablePostgres:
     def start(self) -> None:
         args = ["-w", "-o", '-h ""', "-o", f"-k {self._socket_dir}"]
         args += ["-l", str(self._folder / "log"), "start"]
-        self._pg_ctl(args, pgdata=self._folder, user=self._server.system_user, timeout=30)
+        # Crash recovery on a busy machine can take a while; pg_ctl -w waits until it accepts.
+        self._pg_ctl(args, pgdata=self._folder, user=self._server.system_user, timeout=180)
 
     def cleanup(self) -> None:
         self._server.cleanup()
@@ -121,4 +122,9 @@ async def test_a_database_outage_under_load_is_answered_and_loses_nothing(
         assert sorted(texts) == sorted(b["text"] for b in bodies)  # 0 lost, 0 duplicated
         assert "database_unavailable" in seen
         healthy = await api.get("/api/v1/health", None)
+        for _ in range(50):  # the pool reconnects on its next checkout
+            if healthy.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+            healthy = await api.get("/api/v1/health", None)
         assert healthy.status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.media_types import (
+from application.evidence_kinds import (
     DOC,
     DOCX,
     ET,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.models import CaseOut, EventOut
+from application.models import CaseOut, EventOut
 from domain.case import fold
 from domain.events import event_class
 from store.event_store import EventStore

@@ -1,0 +1,116 @@
+"""The directory: units (a tree) and cadres. An admin creates them, one or many at a
+time, all or nothing; everyone reads them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from application.access import ensure_role
+from application.caller import Caller
+from application.errors import Refusal
+from application.idempotency import claim_key
+from application.models import CadreIn, CadreOut, UnitIn, UnitOut
+from application.services import Services
+from domain.policy import PolicyBook
+from domain.vocabulary import Role
+from store.directory import Cadre, DirectoryError, Unit
+
+__all__ = ["add_cadres", "add_units", "cadres_of", "subtree_of"]
+
+
+_MESSAGES = {
+    "unit_exists": ("单位已存在", 409),
+    "cadre_exists": ("干部已存在", 409),
+    "parent_not_found": ("上级单位不存在", 422),
+    "unit_not_found": ("单位不存在", 422),
+}
+
+
+def _refusal(error: DirectoryError) -> Refusal:
+    zh, status = _MESSAGES.get(error.code, ("目录数据有误", 422))
+    return Refusal(status, error.code, f"{zh}：{error}", str(error))
+
+
+def _unit_out(unit: Unit) -> UnitOut:
+    return UnitOut(
+        unit_id=unit.unit_id,
+        name=unit.name,
+        parent_id=unit.parent_id,
+        path=unit.path,
+        unit_class=unit.unit_class,
+    )
+
+
+def _check_classes(book: PolicyBook, units: list[UnitIn]) -> None:
+    """A unit's class must be one the policy file defines: a typo would silently give
+    the unit the base rules."""
+    unknown = sorted(
+        {u.unit_class for u in units if u.unit_class and not book.knows_class(u.unit_class)}
+    )
+    if unknown:
+        known = ", ".join(sorted(book.classes)) or "-"
+        raise Refusal(
+            422,
+            "unit_class_unknown",
+            f"策略文件中没有单位类别 {', '.join(unknown)}（已定义：{known}）",
+            f"the policy file defines no unit class {', '.join(unknown)} (defined: {known})",
+            errors=[{"field": "body.class", "message": "unknown unit class"}],
+        )
+
+
+def _cadre_out(cadre: Cadre) -> CadreOut:
+    return CadreOut(
+        cadre_id=cadre.cadre_id, name=cadre.name, unit_id=cadre.unit_id, post=cadre.post
+    )
+
+
+async def add_units(
+    services: Services, caller: Caller, units: list[UnitIn], idempotency_key: str | None
+) -> list[UnitOut]:
+    """Parents before children; all or nothing. A repeated key answers with the units."""
+    ensure_role(caller.actor, Role.ADMIN)
+    directory = services.directory
+    if idempotency_key is not None:
+        body = [u.model_dump(mode="json") for u in units]
+        claim = await claim_key(services.keys, caller, "units", idempotency_key, body, "units")
+        found = [await asyncio.to_thread(directory.unit, u.unit_id) for u in units]
+        if claim.replay and all(found):
+            return [_unit_out(u) for u in found if u is not None]
+    _check_classes(services.policy, units)
+    rows = [(u.unit_id, u.name, u.parent_id, u.unit_class) for u in units]
+    try:
+        created = await asyncio.to_thread(directory.add_units, rows)
+    except DirectoryError as exc:
+        raise _refusal(exc) from exc
+    return [_unit_out(u) for u in created]
+
+
+async def subtree_of(services: Services, unit_id: str) -> list[UnitOut]:
+    units = await asyncio.to_thread(services.directory.subtree, unit_id)
+    if not units:
+        raise Refusal(404, "unit_not_found", f"单位 {unit_id} 不存在", f"no unit {unit_id}")
+    return [_unit_out(u) for u in units]
+
+
+async def add_cadres(
+    services: Services, caller: Caller, cadres: list[CadreIn], idempotency_key: str | None
+) -> list[CadreOut]:
+    """With their current post and unit; all or nothing."""
+    ensure_role(caller.actor, Role.ADMIN)
+    directory = services.directory
+    if idempotency_key is not None:
+        body = [c.model_dump(mode="json") for c in cadres]
+        claim = await claim_key(services.keys, caller, "cadres", idempotency_key, body, "cadres")
+        found = [await asyncio.to_thread(directory.cadre, c.cadre_id) for c in cadres]
+        if claim.replay and all(found):
+            return [_cadre_out(c) for c in found if c is not None]
+    rows = [(c.cadre_id, c.name, c.unit_id, c.post) for c in cadres]
+    try:
+        created = await asyncio.to_thread(directory.add_cadres, rows)
+    except DirectoryError as exc:
+        raise _refusal(exc) from exc
+    return [_cadre_out(c) for c in created]
+
+
+async def cadres_of(services: Services, unit_id: str | None) -> list[CadreOut]:
+    return [_cadre_out(c) for c in await asyncio.to_thread(services.directory.cadres, unit_id)]
