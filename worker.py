@@ -12,8 +12,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.delivery.config import DeliveryConfig, RetryPolicy, SmtpConfig
-from activities.delivery.dispatcher import Dispatcher
 from activities.event_log import EventLogActivities
 from activities.notifications import (
     LogNotificationSink,
@@ -21,6 +19,8 @@ from activities.notifications import (
     NotificationSink,
     OutboxNotificationSink,
 )
+from activities.outbox_dispatcher.config import DeliveryConfig, RetryPolicy, SmtpConfig
+from activities.outbox_dispatcher.dispatcher import Dispatcher
 from domain.policy import PolicyBook
 from settings import Settings
 from settings.policy_file import policy_book, provisional_warning

@@ -86,6 +86,8 @@ class NotificationRequest(BaseModel):
     kind: NotificationKind
     recipients: tuple[Recipient, ...] = Field(min_length=1)
     deadline: date | None = None
+    # The deadline was counted on a provisional calendar year (no official holidays yet).
+    deadline_provisional: bool = False
     level: int | None = None
     milestone_id: str | None = None
     occurred_at: datetime

@@ -2,7 +2,7 @@
 
 The real sink (``OutboxNotificationSink``) resolves who receives the notice from
 the case's unit and writes one outbox row per channel and address; the
-dispatcher (``activities.delivery``) delivers them. The workflow makes the
+dispatcher (``activities.outbox_dispatcher``) delivers them. The workflow makes the
 idempotency key from the causing event's id, and each row's key adds the channel
 and the address, so a retried activity writes nothing twice.
 
@@ -20,9 +20,9 @@ from typing import Any, Protocol
 import structlog
 from temporalio import activity
 
-from activities.delivery.case_status import case_now
-from activities.delivery.messages import light_for
 from activities.models import Audience, NotificationRequest, NotificationResult, Recipient
+from activities.outbox_dispatcher.case_status import case_now
+from activities.outbox_dispatcher.messages import light_for
 from store.directory import Directory
 from store.event_store import EventStore
 from store.outbox import Contact, ContactRole, NewNotification, Outbox, UnitContacts
@@ -97,6 +97,7 @@ class OutboxNotificationSink:
             "level": notice.level,
             "light": notice.light or light_for(notice.kind.value),
             "deadline": None if notice.deadline is None else notice.deadline.isoformat(),
+            "deadline_provisional": notice.deadline_provisional,
             "milestone_id": notice.milestone_id,
             "occurred_at": notice.occurred_at.isoformat(),
             # Said as of the event; an old workflow's notice (without the facts) falls

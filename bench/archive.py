@@ -18,7 +18,7 @@ child process (so its peak RSS is its own):
            tuples, each event's JSON parsed into a dict by pydantic's parser (the
            one the builds use, so neither side has the faster parser)
   rebuild  ``store.projections.rebuild.rebuild`` of each projection, then
-           ``rebuild_all`` (what ``zhenggai archive rebuild`` runs: every read model
+           ``rebuild_all`` (what ``zhenggai projections rebuild`` runs: every read model
            from one pass over the log)
 
 and prints events per second (median), ratio = raw time / rebuild time, the raw time
@@ -292,7 +292,7 @@ def generate(url: str, first_case: int, target: int, shapes: list[list[tuple[str
     return case
 
 
-ALL = "all"  # `zhenggai archive rebuild` without --projection: one pass for every model
+ALL = "all"  # `zhenggai projections rebuild` without --projection: one pass for every model
 
 
 def _peak_mib() -> tuple[float, float]:

@@ -35,7 +35,7 @@ from settings import Settings
 from store.audit_keys import AuditKeys
 from store.errors import SealError
 from store.seals import SealRefused, export_seals, seal_log
-from store.verify import Problem, VerifyReport, verify_log
+from store.verify import AuditProblem, VerifyReport, verify_log
 from store.witness import WitnessError
 
 __all__ = ["audit_app"]
@@ -216,7 +216,7 @@ def _say(key: str, language: str, **values: object) -> str:
     return (en if language == "en" else zh).format(**values)
 
 
-def describe(problem: Problem, language: str) -> str:
+def describe(problem: AuditProblem, language: str) -> str:
     table = _NO_STREAM if problem.stream_id is None and problem.code in _NO_STREAM else _PROBLEMS
     zh, en = table.get(problem.code, ("{code}：{found}", "{code}: {found}"))
     return (en if language == "en" else zh).format(

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from cli.archive import archive_app
 from cli.audit import audit_app
 from cli.calendar import calendar_app
 from cli.logs import configure_logging
@@ -24,6 +23,7 @@ from cli.messages import text
 from cli.notifications import dispatcher, notifications_app
 from cli.policy import policy_app
 from cli.preflight import UsageProblem, exit_with, require_port
+from cli.projections import archive_app, projections_app
 from cli.projector import projector
 from cli.tokens import token_app
 from domain.policy import PolicyBook
@@ -212,7 +212,8 @@ def api(
 
 
 app.add_typer(token_app, name="token")
-app.add_typer(archive_app, name="archive")
+app.add_typer(projections_app, name="projections")
+app.add_typer(archive_app, name="archive")  # deprecated alias of projections
 app.add_typer(audit_app, name="audit")
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(policy_app, name="policy")

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from activities.delivery.dispatcher import Dispatcher
+from activities.outbox_dispatcher.dispatcher import Dispatcher
 from cli.database import database_engine
 from cli.logs import configure_logging
 from cli.preflight import UsageProblem, exit_with

@@ -15,10 +15,10 @@ from typing import Annotated
 import structlog
 import typer
 
-from cli.archive_common import chosen_projections, database, load_settings
-from cli.archive_messages import text
 from cli.logs import configure_logging
 from cli.preflight import UsageProblem, exit_with
+from cli.projections_common import chosen_projections, database, load_settings
+from cli.projections_messages import text
 from store.projections.runner import run_projections
 
 __all__ = ["projector"]

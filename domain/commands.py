@@ -34,7 +34,6 @@ __all__ = [
     "RaiseWarning",
     "RecomputeDeadline",
     "RecordAccountability",
-    "RecordFinding",
     "RecordSatisfaction",
     "RejectClosure",
     "ReopenCase",
@@ -86,13 +85,6 @@ class FindingCommand(Command):
     description: str = Field(default="", max_length=10_000)
     category: str | None = Field(default=None, max_length=64)
     severity: str | None = Field(default=None, max_length=32)
-
-
-class RecordFinding(FindingCommand):
-    """Record a finding without opening its case yet (``OpenCase`` can do both)."""
-
-    unit_id: Id
-    cadre_id: Id
 
 
 class OpenCase(FindingCommand):
@@ -272,7 +264,6 @@ SYSTEM_COMMANDS: tuple[type[Command], ...] = (
     RecomputeDeadline,
 )
 HUMAN_COMMANDS: tuple[type[Command], ...] = (
-    RecordFinding,
     OpenCase,
     MergeDuplicateFinding,
     AssignResponsibility,

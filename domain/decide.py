@@ -26,7 +26,6 @@ from domain.commands import (
     RaiseWarning,
     RecomputeDeadline,
     RecordAccountability,
-    RecordFinding,
     RecordSatisfaction,
     RejectClosure,
     ReopenCase,
@@ -62,7 +61,6 @@ _SYS = frozenset({Role.SYSTEM})
 
 # command type -> (roles allowed, what it does in zh / en, handler)
 _RULES: dict[type[Command], tuple[frozenset[Role], str, str, Handler]] = {
-    RecordFinding: (_S, "登记问题", "record a finding", lifecycle.record_finding),
     OpenCase: (_S, "立项整改", "open a case", lifecycle.open_case),
     MergeDuplicateFinding: (_S, "合并重复问题", "merge a duplicate finding", lifecycle.merge),
     AssignResponsibility: (_S, "指定责任人", "assign responsibility", lifecycle.assign),

@@ -25,8 +25,8 @@ from store.canonical import GENESIS
 from store.reading import Checkpoint
 
 __all__ = [
+    "AuditProblem",
     "Finding",
-    "Problem",
     "bad_hashes",
     "bad_heads",
     "bad_links",
@@ -36,7 +36,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class AuditProblem:
     code: str
     stream_id: str | None = None
     version: int | None = None
@@ -50,7 +50,7 @@ class Finding:
     """A problem and where it sits in the log, (tx_id, position)."""
 
     at: tuple[int, int]
-    problem: Problem
+    problem: AuditProblem
 
 
 _RECOMPUTED = (
@@ -189,12 +189,12 @@ def bad_rows(cursor: Any, stream_id: str | None, limit: int) -> list[Finding]:
             params,
         )
     for tx_id, position, stream, version in cursor.fetchall():
-        problem = Problem("stream_row", stream, version, expected="row", found="none")
+        problem = AuditProblem("stream_row", stream, version, expected="row", found="none")
         found.append(Finding((int(tx_id), int(position)), problem))
     cursor.execute(_BEYOND.format(scope=_scope("s", stream_id)), params)
     for tx_id, position, stream, version, top in cursor.fetchall():
         expected, seen = f"at most version {top}", f"version {version}"
-        problem = Problem("head", stream, version, expected=expected, found=seen)
+        problem = AuditProblem("head", stream, version, expected=expected, found=seen)
         found.append(Finding((int(tx_id), int(position)), problem))
     return found
 
@@ -209,7 +209,9 @@ def bad_hashes(cursor: Any, stream_id: str | None, limit: int) -> tuple[list[Fin
     rows, total = _capped(cursor, sql, {"stream": stream_id}, limit)
     found: list[Finding] = []
     for tx_id, position, stream, version, stored, recomputed in rows:
-        problem = Problem("hash", stream, version, expected=recomputed.hex(), found=stored.hex())
+        problem = AuditProblem(
+            "hash", stream, version, expected=recomputed.hex(), found=stored.hex()
+        )
         found.append(Finding((int(tx_id), int(position)), problem))
     return found, total
 
@@ -240,17 +242,21 @@ def bad_links(
     for tx_id, position, stream, version, previous, has_before, before in rows:
         at = (int(tx_id), int(position))
         if version == 1:
-            problem = Problem("link", stream, version, expected=GENESIS.hex(), found=previous.hex())
+            problem = AuditProblem(
+                "link", stream, version, expected=GENESIS.hex(), found=previous.hex()
+            )
         elif not has_before:
             expected = f"version {version - 1}"
-            problem = Problem("version", stream, version, expected=expected, found="none")
+            problem = AuditProblem("version", stream, version, expected=expected, found="none")
         else:
-            problem = Problem("link", stream, version, expected=before.hex(), found=previous.hex())
+            problem = AuditProblem(
+                "link", stream, version, expected=before.hex(), found=previous.hex()
+            )
         found.append(Finding(at, problem))
     return found, total
 
 
-def bad_heads(cursor: Any, stream_id: str | None, limit: int) -> list[Problem]:
+def bad_heads(cursor: Any, stream_id: str | None, limit: int) -> list[AuditProblem]:
     """Streams whose row does not name their last event."""
     cursor.execute(
         _HEADS.format(scope=_scope("s", stream_id)), {"stream": stream_id, "limit": limit}
@@ -259,5 +265,5 @@ def bad_heads(cursor: Any, stream_id: str | None, limit: int) -> list[Problem]:
     for stream, version, head_hash, last_hash in cursor.fetchall():
         found = "no event" if last_hash is None else f"hash {last_hash.hex()}"
         expected = f"version {version}, hash {head_hash.hex()}"
-        problems.append(Problem("head", stream, int(version), expected=expected, found=found))
+        problems.append(AuditProblem("head", stream, int(version), expected=expected, found=found))
     return problems

@@ -8,7 +8,7 @@ connection reading the same snapshot, each seal's Merkle root is recomputed
 from the events' hashes in log order. Only the few bad rows and the hashes
 travel to Python.
 
-Problem codes (``Problem.code``):
+Problem codes (``AuditProblem.code``):
   hash            the stored fields no longer give the stored hash (content altered)
   link            previous_hash is not the hash of the stream's version before
   version         the version before this one is missing (deleted, or never written)
@@ -55,8 +55,8 @@ from sqlalchemy import Connection, Engine, text
 
 from store.audit_keys import AuditKeys
 from store.chain_checks import (
+    AuditProblem,
     Finding,
-    Problem,
     bad_hashes,
     bad_heads,
     bad_links,
@@ -65,7 +65,7 @@ from store.chain_checks import (
 )
 from store.merkle import MerkleAccumulator
 from store.reading import Checkpoint
-from store.seals import (
+from store.seal_records import (
     Seal,
     SealedStream,
     load_sealed_streams,
@@ -76,7 +76,7 @@ from store.seals import (
 )
 from store.witness import read_witness
 
-__all__ = ["Problem", "VerifyReport", "verify_for_sealing", "verify_log"]
+__all__ = ["AuditProblem", "VerifyReport", "verify_for_sealing", "verify_log"]
 
 _ZERO = bytes(32)
 
@@ -86,7 +86,7 @@ class VerifyReport:
     events: int = 0
     streams: int = 0
     seals: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[AuditProblem] = field(default_factory=list)
     problem_count: int = 0  # problems found, also those beyond the kept list
     max_problems: int = 100
     # With ``stream_id``: how many seals name the stream, and the last version they cover.
@@ -97,7 +97,7 @@ class VerifyReport:
     def ok(self) -> bool:
         return self.problem_count == 0
 
-    def add(self, problem: Problem) -> None:
+    def add(self, problem: AuditProblem) -> None:
         self.problem_count += 1
         if len(self.problems) < self.max_problems:
             self.problems.append(problem)
@@ -202,18 +202,20 @@ def _check_kept(
         seq = kept.get("seq")
         now = stored.get(seq) if isinstance(seq, int) else None
         if now is None:
-            report.add(Problem(missing, seal_seq=seq, expected="present", found="missing"))
+            report.add(AuditProblem(missing, seal_seq=seq, expected="present", found="missing"))
         elif now != kept:
             fields = sorted(k for k in kept.keys() | now.keys() if kept.get(k) != now.get(k))
-            report.add(Problem(differs, seal_seq=seq, expected="as kept", found=", ".join(fields)))
+            report.add(
+                AuditProblem(differs, seal_seq=seq, expected="as kept", found=", ".join(fields))
+            )
 
 
 def _record_signed(
     record: SealedStream, seal: Seal | None, keys: AuditKeys | None
-) -> Problem | None:
+) -> AuditProblem | None:
     """Why a seal's record of a stream cannot be trusted, if it cannot."""
     if seal is None or not seal.names_streams:
-        return Problem(
+        return AuditProblem(
             "seal_streams",
             record.stream_id,
             seal_seq=record.seal_seq,
@@ -222,7 +224,7 @@ def _record_signed(
         )
     key = None if keys is None else keys.by_id(seal.key_id)
     if key is not None and not record.signed_by(key):
-        return Problem(
+        return AuditProblem(
             "seal_streams",
             record.stream_id,
             seal_seq=record.seal_seq,
@@ -272,7 +274,7 @@ def _check_stream_against_seals(
             sealed = record.sealed_hash(version)
             now = events.get(version)
             if now is None:
-                problem = Problem(
+                problem = AuditProblem(
                     "sealed_missing",
                     stream_id,
                     version,
@@ -283,7 +285,7 @@ def _check_stream_against_seals(
                 candidates.append((version, Finding(bound, problem)))
                 break
             if now[1] != sealed:
-                problem = Problem(
+                problem = AuditProblem(
                     "sealed_event",
                     stream_id,
                     version,
@@ -299,7 +301,7 @@ def _check_stream_against_seals(
             continue
         seq = next((seq for low, high, seq in ranges if low < at <= high), None)
         if seq is not None:
-            problem = Problem(
+            problem = AuditProblem(
                 "seal_coverage",
                 stream_id,
                 version,
@@ -344,7 +346,7 @@ def _check_seal_records(
         records = per_seal.get(seal.seq, [])
         if len(records) != seal.stream_count or streams_digest(records) != seal.streams_digest:
             report.add(
-                Problem(
+                AuditProblem(
                     "seal_streams",
                     seal_seq=seal.seq,
                     expected=f"{seal.stream_count} streams as signed",
@@ -373,7 +375,7 @@ def _check_chains(
 
 def _check_rows(
     conn: Connection, stream_id: str | None, report: VerifyReport
-) -> tuple[list[Finding], list[Problem]]:
+) -> tuple[list[Finding], list[AuditProblem]]:
     """Counts, stream rows and heads: the cheap part, by index."""
     driver = conn.connection.driver_connection
     assert driver is not None
@@ -494,7 +496,7 @@ def _sealed_differences(cursor: Any, seal: Seal, after: Checkpoint, limit: int) 
     for stream, version, sealed, now, tx_id, position in cursor.fetchall():
         first = int(version)
         if now is None:
-            problem = Problem(
+            problem = AuditProblem(
                 "sealed_missing",
                 stream,
                 first,
@@ -504,7 +506,7 @@ def _sealed_differences(cursor: Any, seal: Seal, after: Checkpoint, limit: int) 
             )
             findings.append(Finding(bound, problem))
         else:
-            problem = Problem(
+            problem = AuditProblem(
                 "sealed_event",
                 stream,
                 first,
@@ -525,7 +527,7 @@ def _sealed_differences(cursor: Any, seal: Seal, after: Checkpoint, limit: int) 
         },
     )
     for stream, version, tx_id, position in cursor.fetchall():
-        problem = Problem(
+        problem = AuditProblem(
             "seal_coverage",
             stream,
             int(version),
@@ -543,7 +545,7 @@ def _check_seal(
     if merkle.count == seal.event_count and merkle.root() == seal.merkle_root:
         return True
     report.add(
-        Problem(
+        AuditProblem(
             "seal_root",
             seal_seq=seal.seq,
             expected=f"{seal.event_count} events, root {seal.merkle_root.hex()}",

@@ -186,6 +186,7 @@ def notice_for(
         kind=kind,
         recipients=recipients,
         deadline=deadline,
+        deadline_provisional=state.deadline_provisional,
         level=level,
         milestone_id=milestone_id,
         occurred_at=event.occurred_at,

@@ -10,7 +10,6 @@ from domain.commands import (
     MergeDuplicateFinding,
     OpenCase,
     RecomputeDeadline,
-    RecordFinding,
     SetDeadline,
     SetTarget,
     TransferResponsibility,
@@ -36,7 +35,7 @@ from domain.vocabulary import CaseStatus
 _EXISTS = InvalidState("case_exists", "该问题已立项", "a case already exists for this finding")
 
 
-def _finding(cmd: RecordFinding | OpenCase, ctx: Context) -> FindingRecorded:
+def _finding(cmd: OpenCase, ctx: Context) -> FindingRecorded:
     return FindingRecorded(
         occurred_at=ctx.now,
         finding_id=cmd.finding_id,
@@ -48,14 +47,6 @@ def _finding(cmd: RecordFinding | OpenCase, ctx: Context) -> FindingRecorded:
         unit_id=cmd.unit_id,
         cadre_id=cmd.cadre_id,
     )
-
-
-def record_finding(state: CaseState | None, cmd: RecordFinding, ctx: Context) -> list[Event]:
-    if state is not None:
-        raise InvalidState(
-            "finding_already_recorded", "该问题已登记", "the finding is already recorded"
-        )
-    return [_finding(cmd, ctx)]
 
 
 def open_case(state: CaseState | None, cmd: OpenCase, ctx: Context) -> list[Event]:

@@ -15,6 +15,8 @@ Modules:
     case_summary  one row per case; ``list_cases``, ``open_cases_of_unit``
     unit_board    counts per unit and light, red cases by escalation level, on-time rate
     cadre_archive the domain's archive fold per cadre and period
+    archive_fold  the rebuild's fast copy of ``domain.archive``'s fold (property-tested equal)
+    archive_writer the archive's JSON documents written from that fold's sums
     registry      PROJECTIONS by name
     runner        one Subscription thread per projection (``zhenggai projector``)
     rebuild       build into ``<table>_rebuild``, catch up, swap in one transaction

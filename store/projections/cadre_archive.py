@@ -10,10 +10,11 @@ exemption subject; ``cadre_archive_links``) at or before the checkpoint:
 - one row per year and per quarter in which any of those events happened;
 - the document is the JSON of ``domain.archive.archives_of(...)`` as pydantic
   serialises it, stored as text, so a rebuild gives the same bytes; it is
-  written by ``domain.archive.archive_documents``, which gives that text from
+  written by ``archive_writer.archive_documents``, which gives that text from
   the same sums without building the models.
 
-Each stream read is folded once, into its ``CaseFacts`` (``case_facts``), and
+Each stream read is folded once (``archive_fold.case_facts``, the domain's fold
+made fast), into its ``ArchiveCaseFacts``, and
 each cadre's rows are summed from the facts of the cadre's streams.
 
 The fold counts for a cadre only events of streams that name them, so folding
@@ -38,17 +39,7 @@ from typing import Any, TypeVar
 import psycopg
 from sqlalchemy import Connection, Engine, text
 
-from domain.archive import (
-    TIME_ONLY,
-    CadreArchive,
-    CaseFacts,
-    Period,
-    TimeOnly,
-    archive_documents,
-    case_facts,
-    withdrawn_case_facts,
-)
-from domain.archive import RecordedEvent as DomainRecord
+from domain.archive import CadreArchive, Period
 from domain.events import (
     EVENT_TYPES,
     CaseWithdrawn,
@@ -57,6 +48,15 @@ from domain.events import (
     occurred_at_from_text,
 )
 from domain.policy import DEFAULT_POLICY
+from store.projections.archive_fold import (
+    TIME_ONLY,
+    ArchiveCaseFacts,
+    ArchiveEventRow,
+    TimeOnly,
+    case_facts,
+    withdrawn_case_facts,
+)
+from store.projections.archive_writer import archive_documents
 from store.projections.base import Progress, Projection
 from store.projections.log import (
     StreamEvent,
@@ -111,7 +111,7 @@ def _period(year: int, quarter: int | None) -> Period:
     return Period(year=year, quarter=quarter)
 
 
-def _periods(cases: Sequence[CaseFacts]) -> list[Period]:
+def _periods(cases: Sequence[ArchiveCaseFacts]) -> list[Period]:
     """Each year and each quarter in which an event of ``cases`` happened."""
     quarters = sorted(set[tuple[int, int]]().union(*(c.quarters for c in cases)))
     years = sorted({y for y, _ in quarters})
@@ -121,7 +121,7 @@ def _periods(cases: Sequence[CaseFacts]) -> list[Period]:
 _WITHDRAWN = CaseWithdrawn.event_type
 
 
-def _facts(events: Sequence[StreamEvent]) -> CaseFacts:
+def _facts(events: Sequence[StreamEvent]) -> ArchiveCaseFacts:
     """``case_facts`` of the stream's case events; of a withdrawn case, which counts
     nothing, from its events' business times alone (``withdrawn_case_facts``: the
     same facts), so its events' other fields are not validated into models."""
@@ -132,7 +132,9 @@ def _facts(events: Sequence[StreamEvent]) -> CaseFacts:
     return case_facts(domain_records(known), DEFAULT_POLICY)
 
 
-def archive_rows(cadre_id: str, cases: Sequence[CaseFacts]) -> list[tuple[str, str, datetime, str]]:
+def archive_rows(
+    cadre_id: str, cases: Sequence[ArchiveCaseFacts]
+) -> list[tuple[str, str, datetime, str]]:
     """(cadre, period label, as_of, document) for each period of ``cases``, which must
     be the facts of the cadre's streams in stream id order."""
     cases = [c for c in cases if c.last_at is not None]
@@ -145,7 +147,7 @@ def archive_rows(cadre_id: str, cases: Sequence[CaseFacts]) -> list[tuple[str, s
 
 
 def _rows(
-    cadres: Sequence[str], links: dict[str, list[str]], cases: dict[str, CaseFacts]
+    cadres: Sequence[str], links: dict[str, list[str]], cases: dict[str, ArchiveCaseFacts]
 ) -> list[tuple[str, str, datetime, str]]:
     """The rows of ``cadres``, from the facts of their linked streams (``cases``)."""
     return [
@@ -182,7 +184,7 @@ def _recompute(
     conn: Connection,
     suffix: str,
     cadres: Sequence[str],
-    cases: dict[str, CaseFacts],
+    cases: dict[str, ArchiveCaseFacts],
     links: dict[str, list[str]],
 ) -> None:
     _write(conn, suffix, cadres, _rows(cadres, links, cases))
@@ -317,7 +319,7 @@ def _jobs(
         _driver(conn).execute(definition)
 
 
-def chunk_records(rows: Sequence[ChunkRow]) -> list[DomainRecord]:
+def chunk_records(rows: Sequence[ChunkRow]) -> list[ArchiveEventRow]:
     """One stream as ``read_chunk`` reads it, as the domain reads a case: events of
     TIME_ONLY types by their business time (when read so), the others parsed; [] when
     the stream is not a case (it does not start with a finding), and events of unknown
@@ -328,7 +330,7 @@ def chunk_records(rows: Sequence[ChunkRow]) -> list[DomainRecord]:
     if not known or known[0][2] != "FindingRecorded":
         return []
     return [
-        DomainRecord(
+        ArchiveEventRow(
             r[1] or "",
             r[0],
             event_from_json_text(r[2], r[3], r[4])
@@ -380,7 +382,7 @@ def counted_here(rows: Sequence[ChunkRow], cadres: set[str]) -> bool:
     return bool(named) and min(named) in cadres
 
 
-def chunk_archive_rows(job: ChunkJob, cases: dict[str, CaseFacts]) -> bytes:
+def chunk_archive_rows(job: ChunkJob, cases: dict[str, ArchiveCaseFacts]) -> bytes:
     """The chunk's archive rows, in COPY's binary form, from its streams' facts."""
     _, cadres, links, _ = job
     return binary_rows(_rows(cadres, links, cases))
@@ -389,7 +391,7 @@ def chunk_archive_rows(job: ChunkJob, cases: dict[str, CaseFacts]) -> bytes:
 def _chunk_rows(conn: Connection | psycopg.Connection[Any], job: ChunkJob) -> tuple[bytes, int]:
     """A chunk's rows, in COPY's binary form, and how many events it counts."""
     mine = set(job[1])
-    cases: dict[str, CaseFacts] = {}
+    cases: dict[str, ArchiveCaseFacts] = {}
     events_counted = 0
     for stream_id, rows in read_chunk(conn, job):
         cases[stream_id] = case_facts(chunk_records(rows), DEFAULT_POLICY)

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain.archive import RecordedEvent as DomainRecord
-from domain.archive import TimeOnly
 from domain.events import Event, FindingRecorded
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import CaseState, fold
 from domain.traffic_light import traffic_light
 from domain.vocabulary import TrafficLight
+from store.projections.archive_fold import ArchiveEventRow, TimeOnly
 
 __all__ = ["CaseFacts", "case_facts", "facts_of"]
 
@@ -37,7 +36,7 @@ def _whole(event: Event | TimeOnly) -> Event:
 
 
 def case_facts(
-    records: Sequence[DomainRecord], policy: Policy = DEFAULT_POLICY
+    records: Sequence[ArchiveEventRow], policy: Policy = DEFAULT_POLICY
 ) -> CaseFacts | None:
     if not records:
         return None

@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 import psycopg
 from sqlalchemy import Connection
 
-from domain.archive import RecordedEvent as DomainRecord
 from domain.events import EVENT_TYPES, event_from_json_text
+from store.projections.archive_fold import ArchiveEventRow
 from store.reading import Checkpoint
 
 __all__ = [
@@ -150,11 +150,11 @@ def case_events(events: Sequence[StreamEvent]) -> list[StreamEvent]:
     return known
 
 
-def domain_records(events: Sequence[StreamEvent]) -> list[DomainRecord]:
-    """The case events of one stream (``case_events``) as the domain reads them."""
+def domain_records(events: Sequence[StreamEvent]) -> list[ArchiveEventRow]:
+    """The case events of one stream (``case_events``) as the folds read them."""
     known = case_events(events)
     return [
-        DomainRecord(
+        ArchiveEventRow(
             e.event_id, e.stream_id, event_from_json_text(e.type, e.schema_version, e.data)
         )
         for e in known

@@ -2,10 +2,10 @@
 folded once for the case summary, the unit board and the cadre archive together.
 
 Built one after the other, the three read the log three times and fold each case
-three times; a rebuild of all of them (``zhenggai archive rebuild``) would take the
+three times; a rebuild of all of them (``zhenggai projections rebuild``) would take the
 sum. Here the archive's chunks of cadres (``cadre_archive.in_chunks``) read each
 event whole, but those that none of the three needs the content of (``_TIME_ONLY``:
-about half of a log), and ``domain.archive.case_facts_and_state`` gives, from one
+about half of a log), and ``archive_fold.case_facts_and_state`` gives, from one
 fold of a case, the archive's facts and the state the other two read models are made
 of. A
 stream named by cadres of two chunks is read by both; its summary and board rows
@@ -34,11 +34,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
-from domain.archive import CaseFacts as ArchiveFacts
-from domain.archive import case_facts_and_state
 from domain.policy import DEFAULT_POLICY
 from domain.state import LOOSE_TYPES
 from store.projections import cadre_archive, case_summary, unit_board
+from store.projections.archive_fold import ArchiveCaseFacts, case_facts_and_state
 from store.projections.base import Progress
 from store.projections.facts import CaseFacts, case_facts, facts_of
 from store.projections.log import domain_records, read_streams
@@ -75,7 +74,7 @@ def _chunk_all(
     conn: Connection | psycopg.Connection[Any], job: cadre_archive.ChunkJob
 ) -> _ChunkResult:
     mine = set(job[1])
-    cases: dict[str, ArchiveFacts] = {}
+    cases: dict[str, ArchiveCaseFacts] = {}
     summaries: list[tuple[Any, ...]] = []
     boards: list[tuple[Any, ...]] = []
     events = 0

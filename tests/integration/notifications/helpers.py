@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from activities.delivery.config import DeliveryConfig, RetryPolicy, SmtpConfig
-from activities.delivery.dispatcher import Dispatcher
+from activities.outbox_dispatcher.config import DeliveryConfig, RetryPolicy, SmtpConfig
+from activities.outbox_dispatcher.dispatcher import Dispatcher
 from store.directory import Directory
 from store.outbox import Channel, ContactRole, NewNotification, Outbox, OutboxStatus, UnitContacts
 from tests.integration.notifications.receivers import PASSWORD, USER

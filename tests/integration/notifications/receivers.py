@@ -17,7 +17,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from activities.delivery.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from activities.outbox_dispatcher.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from cli.preflight import port_free
 
 USER, PASSWORD = "notifier", "correct horse"

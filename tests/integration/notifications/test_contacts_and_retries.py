@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from activities.delivery.config import DeliveryConfig, RetryPolicy
-from activities.delivery.dispatcher import Dispatcher
 from activities.models import Audience, NotificationKind, NotificationRequest, Recipient
 from activities.notifications import OutboxNotificationSink
+from activities.outbox_dispatcher.config import DeliveryConfig, RetryPolicy
+from activities.outbox_dispatcher.dispatcher import Dispatcher
 from cli.notifications import notifications_app
 from domain.events import CaseOpened, FindingRecorded
 from domain.schedule import SYSTEM_ACTOR

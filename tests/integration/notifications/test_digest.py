@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Engine
 
-from activities.delivery.dispatcher import Dispatcher
+from activities.outbox_dispatcher.dispatcher import Dispatcher
 from store.directory import Directory
 from store.event_store import EventStore
 from store.outbox import Channel, ContactRole, Outbox, OutboxStatus, UnitContacts

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.delivery.dispatcher import Dispatcher
+from activities.outbox_dispatcher.dispatcher import Dispatcher
 from domain.commands import WithdrawCase
 from domain.vocabulary import CaseStatus
 from store.event_store import EventStore

@@ -7,10 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import Engine
 
-from activities.delivery.config import DeliveryConfig, RetryPolicy
-from activities.delivery.dispatcher import Dispatcher
-from activities.delivery.errors import DeliveryFailed
-from activities.delivery.messages import Message
+from activities.outbox_dispatcher.config import DeliveryConfig, RetryPolicy
+from activities.outbox_dispatcher.dispatcher import Dispatcher
+from activities.outbox_dispatcher.errors import DeliveryFailed
+from activities.outbox_dispatcher.messages import Message
 from store.event_store import EventStore
 from store.outbox import (
     Channel,

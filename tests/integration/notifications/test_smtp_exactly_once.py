@@ -22,8 +22,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
-from activities.delivery.config import DeliveryConfig, RetryPolicy, SmtpConfig
-from activities.delivery.dispatcher import Dispatcher
+from activities.outbox_dispatcher.config import DeliveryConfig, RetryPolicy, SmtpConfig
+from activities.outbox_dispatcher.dispatcher import Dispatcher
 from store.directory import Directory
 from store.event_store import EventStore
 from store.outbox import Outbox, OutboxStatus

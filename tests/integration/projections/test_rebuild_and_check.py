@@ -13,7 +13,7 @@ import typer
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from cli.archive import archive_app
+from cli.projections import archive_app, projections_app
 from cli.projector import projector
 from domain.commands import ReportProgress, RequestExtension
 from store.event_store import EventStore
@@ -29,7 +29,8 @@ from .helpers import Case, at, catch_up, open_command, unit_actor
 pytestmark = pytest.mark.integration
 
 app = typer.Typer()
-app.add_typer(archive_app, name="archive")
+app.add_typer(projections_app, name="projections")
+app.add_typer(archive_app, name="archive")  # the deprecated alias
 app.command()(projector)
 
 
@@ -77,16 +78,16 @@ def test_check_prints_each_difference_and_exits_1_then_rebuild_repairs(
     with engine.begin() as conn:
         conn.execute(text("UPDATE case_summary SET light = 'red' WHERE light = 'green'"))
         conn.execute(text("DELETE FROM cadre_archive WHERE cadre_id = 'rc1'"))
-    result = cli.invoke(app, ["archive", "check"])
+    result = cli.invoke(app, ["projections", "check"])
     assert result.exit_code == 1, result.output
     assert "light: 'red'" in result.output
     assert "cadre_archive [cadre_id=rc1" in result.output
     assert "missing" in result.output
-    result = cli.invoke(app, ["archive", "rebuild"])
+    result = cli.invoke(app, ["projections", "rebuild"])
     assert result.exit_code == 0, result.output
     for name in PROJECTIONS:
         assert f"{name} rebuilt and swapped in" in result.output
-    result = cli.invoke(app, ["archive", "check", "--projection", "cadre_archive"])
+    result = cli.invoke(app, ["projections", "check", "--projection", "cadre_archive"])
     assert result.exit_code == 0, result.output
     assert "matches the event log" in result.output
 
@@ -111,7 +112,7 @@ def test_check_says_each_kind_of_difference_in_chinese_by_default(
                 "escalation_level, closed, closed_on_time FROM unit_board_cases LIMIT 1"
             )
         )
-    result = cli.invoke(app, ["archive", "check"])
+    result = cli.invoke(app, ["projections", "check"])
     assert result.exit_code == 1, result.output
     assert "case_summary 与事件日志不一致" in result.output
     assert "light 实时表为 'red'，按事件日志应为 'green'" in result.output
@@ -125,10 +126,10 @@ def test_check_says_each_kind_of_difference_in_chinese_by_default(
     )
     assert "unit_board_cases [stream_id=case-nowhere]：实时表多出此行" in result.output
     assert "unit_board 与事件日志不一致：1 处差异\n" in result.output
-    result = cli.invoke(app, ["archive", "rebuild"])
+    result = cli.invoke(app, ["projections", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "cadre_archive 已重建并替换" in result.output
-    result = cli.invoke(app, ["archive", "check"])
+    result = cli.invoke(app, ["projections", "check"])
     assert result.exit_code == 0, result.output
     assert "cadre_archive 与事件日志一致" in result.output
 
@@ -144,8 +145,8 @@ def test_check_counts_every_difference_and_lists_the_first_of_each_table(
     assert [d.columns() for d in report.differences] == [["title"], ["title"]]
     keys = [d.key["stream_id"] for d in report.differences]
     assert keys == sorted(keys)  # the first ones in key order
-    monkeypatch.setattr("cli.archive._LISTED", 2)
-    result = cli.invoke(app, ["archive", "check", "--projection", "case_summary"])
+    monkeypatch.setattr("cli.projections._LISTED", 2)
+    result = cli.invoke(app, ["projections", "check", "--projection", "case_summary"])
     assert result.exit_code == 1, result.output
     assert "in 6 row(s) (the first 2 of each table listed)" in result.output
     assert result.output.count("title: 'x' ≠ ") == 2
@@ -214,9 +215,23 @@ def test_lag_reports_each_projection_behind_the_head(engine: Engine, seeded: Eve
     assert all(lag.events_behind == 0 for lag in projection_lag(engine))
 
 
+def test_archive_rebuild_and_check_still_work_as_a_deprecated_alias(
+    engine: Engine, seeded: EventStore, cli: CliRunner
+) -> None:
+    result = cli.invoke(app, ["archive", "rebuild"])
+    assert result.exit_code == 0, result.output
+    for name in PROJECTIONS:
+        assert f"{name} rebuilt and swapped in" in result.output
+    result = cli.invoke(app, ["archive", "check", "--projection", "cadre_archive"])
+    assert result.exit_code == 0, result.output
+    assert "matches the event log" in result.output
+    for args in (["archive", "--help"], ["archive", "rebuild", "--help"]):
+        assert "deprecated" in cli.invoke(app, args).output
+
+
 @pytest.mark.parametrize("command", ["rebuild", "check"])
 def test_an_unknown_projection_is_one_line_and_exit_2(cli: CliRunner, command: str) -> None:
-    result = cli.invoke(app, ["archive", command, "--projection", "nope"])
+    result = cli.invoke(app, ["projections", command, "--projection", "nope"])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
@@ -229,7 +244,7 @@ def test_without_a_database_url_the_commands_exit_2_in_chinese(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("ZHENGGAI_DATABASE_URL", raising=False)
     monkeypatch.setenv("ZHENGGAI_LANGUAGE", "zh-CN")
-    for args in (["archive", "check"], ["projector"]):
+    for args in (["projections", "check"], ["projector"]):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 2
         assert "未设置 DATABASE_URL" in result.output

@@ -10,17 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.archive import (
-    TIME_ONLY,
+    ArchiveEvent,
     CadreArchive,
     Period,
-    RecordedEvent,
-    TimeOnly,
-    archive_documents,
     archives_of,
     build_archive,
-    case_facts,
-    case_facts_and_state,
-    withdrawn_case_facts,
+    case_counts,
 )
 from domain.case import CaseState, decide, evolve, fold
 from domain.commands import (
@@ -64,6 +59,15 @@ from domain.state import LOOSE_FIELDS, LOOSE_MILESTONE_FIELDS, LOOSE_TYPES
 from domain.traffic_light import traffic_light
 from domain.values import Milestone
 from domain.vocabulary import AccountabilityAction, CaseKind, Source, TrafficLight, WarningReason
+from store.projections.archive_fold import (
+    TIME_ONLY,
+    ArchiveEventRow,
+    TimeOnly,
+    case_facts,
+    case_facts_and_state,
+    withdrawn_case_facts,
+)
+from store.projections.archive_writer import archive_documents
 
 from .builders import INSPECTOR, NOW, OTHER_UNIT, SUPERVISOR, SYSTEM, UNIT, open_case
 
@@ -137,7 +141,7 @@ def opening(draw: st.DrawFn) -> Command:
     return open_case(kind=kind, deadline=explicit)
 
 
-def by_time(records: list[RecordedEvent], types: frozenset[str]) -> list[RecordedEvent]:
+def by_time(records: list[ArchiveEventRow], types: frozenset[str]) -> list[ArchiveEventRow]:
     """``records`` with the events of ``types`` as a reader gives them that reads only
     their business time."""
     return [
@@ -199,12 +203,14 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
     assert folded is not None
     assert state is not None
     assert folded.model_fields_set == state.model_fields_set
-    records = [
+    domain_records = [
         # ids that JSON must escape (a quote, a backslash, Chinese) as well as plain ones:
         # the documents write the timeline's ids themselves
-        RecordedEvent(event_id=str(i) if i % 2 else f'{i}"\\号', stream_id='F-1"案\\', event=e)
+        ArchiveEvent(event_id=str(i) if i % 2 else f'{i}"\\号', stream_id='F-1"案\\', event=e)
         for i, e in enumerate(events)
     ]
+    counts = case_counts(domain_records)  # the domain's fold: what each figure counts
+    records = [ArchiveEventRow(*r) for r in domain_records]  # the rebuild's fast fold
     facts = case_facts(records)
     # what the rebuild's reader computes, reading events of TIME_ONLY types for their
     # business time alone
@@ -228,13 +234,17 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
         assert withdrawn_case_facts([e.occurred_at for e in events]) == facts
         assert facts.counts == ()
         assert facts.open is None
-    for archive in build_archive(records, Period(year=NOW.year), now):
-        # built from the fold's own values without validating them: validation agrees
+        assert counts.counts == ()
+        assert counts.open is None
+    assert (counts.last_at, counts.quarters) == (facts.last_at, facts.quarters)
+    for archive in build_archive(domain_records, Period(year=NOW.year), now):
+        # the archive survives a round trip through its JSON
         again = CadreArchive.model_validate_json(archive.model_dump_json())
         assert again == archive
         assert again.model_dump_json() == archive.model_dump_json()
-    # the documents a projection stores, written without building the archives, are the
-    # archives' JSON to the byte, for every cadre the case names and each of its periods
+    # the documents a projection stores, written by the fast fold without building the
+    # archives, are the domain's archives' JSON to the byte, for every cadre the case
+    # names and each of its periods
     periods = sorted(
         {p for y, q in facts.quarters for p in (Period(year=y), Period(year=y, quarter=q))},
         key=lambda p: (p.year, p.quarter or 0),
@@ -244,7 +254,9 @@ def test_the_fold_and_the_archive_of_decide_outputs_never_raise(
     }
     for cadre in sorted(cadres):
         documents = archive_documents(cadre, [facts], periods, now)
-        assert documents == [a.model_dump_json() for a in archives_of(cadre, [facts], periods, now)]
+        assert documents == [
+            a.model_dump_json() for a in archives_of(cadre, [counts], periods, now)
+        ]
     assert all(r.code and r.message_zh and r.message_en for r in refusals)
     assert state is not None
     assert state.version == len(events)

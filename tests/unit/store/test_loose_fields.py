@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 
-from domain.archive import RecordedEvent, case_facts_and_state
 from domain.case import decide, evolve, fold
 from domain.commands import Command
 from domain.errors import DomainError
 from domain.events import Event
 from domain.state import LOOSE_TYPES
+from store.projections.archive_fold import ArchiveEventRow, case_facts_and_state
 from store.projections.case_summary import summary_row
 from store.projections.facts import facts_of
 from store.projections.unit_board import board_case_row
@@ -44,7 +44,7 @@ def test_summary_and_board_rows_are_the_same_when_loose_events_are_read_for_thei
     open_cmd: Command, steps: list[tuple[int, Command]]
 ) -> None:
     events = _events(open_cmd, steps)
-    records = [RecordedEvent(str(i), "case-F-1", e) for i, e in enumerate(events)]
+    records = [ArchiveEventRow(str(i), "case-F-1", e) for i, e in enumerate(events)]
     loose = by_time(records, LOOSE_TYPES)
     _, whole = case_facts_and_state(records)
     _, partial = case_facts_and_state(loose)

@@ -162,6 +162,13 @@ def render(payload: dict[str, Any], language: str, base_url: str) -> Message:
     link = case_link(base_url, case_id)
     light = _LIGHTS.get(str(payload.get("light", "")), ("", ""))[1 if en else 0]
     deadline = payload.get("deadline") or ("none" if en else "未设定")
+    if payload.get("deadline") and payload.get("deadline_provisional"):
+        deadline += (
+            " (counted on a provisional calendar: it may move when the year's official"
+            " holidays are published)"
+            if en
+            else "（按临时工作日历计算，国务院公布该年放假安排后可能调整）"
+        )
     if en:
         subject = f"[{tag}] {title} ({unit})"
         rows = [

@@ -1,4 +1,5 @@
-"""Console text of `zhenggai archive` and `zhenggai projector`, Chinese and English."""
+"""Console text of `zhenggai projections` (alias: `archive`) and `zhenggai projector`,
+Chinese and English."""
 
 from __future__ import annotations
 

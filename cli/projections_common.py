@@ -1,4 +1,5 @@
-"""What `zhenggai archive` and `zhenggai projector` share: settings, engine, names."""
+"""What `zhenggai projections` (alias: `archive`) and `zhenggai projector` share:
+settings, engine, names."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from contextlib import contextmanager
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from cli.archive_messages import text
 from cli.preflight import UsageProblem
+from cli.projections_messages import text
 from settings import Settings
 from store.engine import check_reachable, make_engine
 from store.errors import DatabaseUnreachable

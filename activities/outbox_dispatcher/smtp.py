@@ -26,9 +26,9 @@ from email.utils import formatdate
 
 import structlog
 
-from activities.delivery.config import SmtpConfig
-from activities.delivery.errors import DeliveryFailed
-from activities.delivery.messages import Message
+from activities.outbox_dispatcher.config import SmtpConfig
+from activities.outbox_dispatcher.errors import DeliveryFailed
+from activities.outbox_dispatcher.messages import Message
 from store.outbox import OutboxRow
 
 __all__ = ["SmtpSender", "build_email", "message_id"]

@@ -1,8 +1,14 @@
-"""`zhenggai archive`: rebuild the read models from the event log, or check them.
+"""`zhenggai projections`: rebuild the read models from the event log, or check them.
 
-    zhenggai archive rebuild [--projection NAME]   replay the log into fresh tables, swap them in
-                                                   (all: one pass over the log, one swap)
-    zhenggai archive check [--projection NAME]     compare with a scratch rebuild; 1 if any differ
+    zhenggai projections rebuild [--projection NAME]   replay the log into fresh tables, swap
+                                                       them in (all: one pass over the log,
+                                                       one swap)
+    zhenggai projections check [--projection NAME]     compare with a scratch rebuild; 1 if any
+                                                       differ
+
+`zhenggai archive rebuild|check` is the same two commands under their former name,
+kept as a deprecated alias (``archive_app``): they rebuild every read model, not
+only the cadre archive.
 
 Bad input (unknown projection, no DATABASE_URL, unreachable database) is one
 line on stderr and exit code 2.
@@ -10,6 +16,7 @@ line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from typing import Annotated
@@ -30,20 +37,21 @@ from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from cli.archive_common import chosen_projections, database, load_settings
-from cli.archive_messages import text
 from cli.preflight import UsageProblem, exit_with
+from cli.projections_common import chosen_projections, database, load_settings
+from cli.projections_messages import text
 from store.projections.check import Difference, check_all
 from store.projections.check import check as check_projection
 from store.projections.rebuild import RebuildBusy, count_events, rebuild_all
 from store.projections.rebuild import rebuild as rebuild_projection
 from store.reading import Checkpoint
 
-__all__ = ["archive_app"]
+__all__ = ["archive_app", "projections_app"]
 
-archive_app = typer.Typer(
-    name="archive",
-    help="政绩档案与读模型：从事件日志重建、核对 / rebuild and check the read models.",
+projections_app = typer.Typer(
+    name="projections",
+    help="读模型（案件概要、单位看板、政绩档案）：从事件日志重建、核对 / "
+    "rebuild and check the read models (case summary, unit board, cadre archive).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -99,7 +107,7 @@ def _follow(
     return started, advance
 
 
-@archive_app.command()
+@projections_app.command()
 def rebuild(projection: ProjectionOption = None) -> None:
     """Replay the whole log into fresh tables and swap them in atomically (all of them:
     from one pass over the log, swapped in together)."""
@@ -161,7 +169,7 @@ def _difference(difference: Difference, lang: str) -> str:
     return text("row_differs", lang, **where, columns=columns)
 
 
-@archive_app.command()
+@projections_app.command()
 def check(projection: ProjectionOption = None) -> None:
     """Rebuild into a scratch copy and compare it with the live tables, row by row (all
     of them: the copies built from one pass over the log)."""
@@ -203,3 +211,23 @@ def check(projection: ProjectionOption = None) -> None:
         raise exit_with(UsageProblem(text("database_error", lang, reason=reason))) from None
     if failed:
         raise typer.Exit(1)
+
+
+_DEPRECATED = (
+    "已弃用，请用 `zhenggai projections {command}` / "
+    "deprecated: use `zhenggai projections {command}`."
+)
+
+archive_app = typer.Typer(
+    name="archive",
+    help="已弃用，请用 `zhenggai projections` / deprecated alias of `zhenggai projections` "
+    "(rebuild and check every read model, not only the archive).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for _command, _function in (("rebuild", rebuild), ("check", check)):
+    _help = inspect.cleandoc(_function.__doc__ or "")
+    archive_app.command(_command, help=f"{_DEPRECATED.format(command=_command)}\n\n{_help}")(
+        _function
+    )

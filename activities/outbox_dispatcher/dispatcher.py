@@ -23,12 +23,12 @@ from typing import Protocol
 
 import structlog
 
-from activities.delivery.case_status import case_now
-from activities.delivery.config import DeliveryConfig
-from activities.delivery.errors import DeliveryFailed
-from activities.delivery.messages import Message, render, render_digest
-from activities.delivery.smtp import SmtpSender
-from activities.delivery.webhook import WebhookSender
+from activities.outbox_dispatcher.case_status import case_now
+from activities.outbox_dispatcher.config import DeliveryConfig
+from activities.outbox_dispatcher.errors import DeliveryFailed
+from activities.outbox_dispatcher.messages import Message, render, render_digest
+from activities.outbox_dispatcher.smtp import SmtpSender
+from activities.outbox_dispatcher.webhook import WebhookSender
 from store.event_store import EventStore
 from store.outbox import Channel, Outbox, OutboxRow
 

@@ -26,8 +26,8 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from activities.delivery.errors import DeliveryFailed
-from activities.delivery.messages import Message
+from activities.outbox_dispatcher.errors import DeliveryFailed
+from activities.outbox_dispatcher.messages import Message
 from store.outbox import Channel, OutboxRow
 
 __all__ = ["WebhookSender", "dingtalk_sign", "signature"]
@@ -62,6 +62,7 @@ def _body(row: OutboxRow, message: Message) -> dict[str, Any]:
         "unit_id": p.get("unit_id"),
         "unit_name": p.get("unit_name"),
         "deadline": p.get("deadline"),
+        "deadline_provisional": bool(p.get("deadline_provisional")),
         "working_days_left": p.get("working_days_left"),
         "working_days_overdue": p.get("working_days_overdue"),
         "occurred_at": p.get("occurred_at"),

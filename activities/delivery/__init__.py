@@ -1,1 +1,0 @@
-"""Delivery of the notification outbox: channels (SMTP, webhooks), texts, the dispatcher."""
