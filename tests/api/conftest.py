@@ -25,16 +25,23 @@ from store.projections.runner import run_projections
 from store.tokens import Tokens
 from worker import build_worker
 
-# prov ─┬─ city ─── county-env      (the cases' unit)
-#       └─ other-city ─── other-env (outside the city's subtree)
+# prov ─┬─ city ─┬─ county-env ─── env-station (the cases' unit, and its child)
+#       │        └─ county-water               (a sibling of county-env)
+#       └─ other-city ─── other-env            (a cousin: outside the city's subtree)
 UNITS = [
     ("prov", "某省", None),
     ("city", "某市", "prov"),
     ("county-env", "某县生态环境局", "city"),
     ("other-city", "另一市", "prov"),
     ("other-env", "另一市生态环境局", "other-city"),
+    ("county-water", "某县水利局", "city"),
+    ("env-station", "某县环境监测站", "county-env"),
 ]
-CADRES = [("cadre-42", "王某", "county-env", "局长"), ("cadre-7", "李某", "other-env", "局长")]
+CADRES = [
+    ("cadre-42", "王某", "county-env", "局长"),
+    ("cadre-7", "李某", "other-env", "局长"),
+    ("cadre-9", "赵某", "env-station", "站长"),
+]
 ROLES = {
     "admin": ("admin", None),
     "supervisor": ("supervisor", "city"),
@@ -44,6 +51,15 @@ ROLES = {
     "other_unit": ("unit", "other-env"),
     "inspector": ("inspector", "city"),
     "other_inspector": ("inspector", "other-city"),
+    # Around county-env: its sibling, its child and its parent, each as a unit user,
+    # and supervisors and an inspector whose subtrees are a sibling's or a child's.
+    "sibling_unit": ("unit", "county-water"),
+    "child_unit": ("unit", "env-station"),
+    "parent_unit": ("unit", "city"),
+    "sibling_supervisor": ("supervisor", "county-water"),
+    "child_supervisor": ("supervisor", "env-station"),
+    "sibling_inspector": ("inspector", "county-water"),
+    "own_supervisor": ("supervisor", "county-env"),
 }
 
 

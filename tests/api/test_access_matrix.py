@@ -7,6 +7,7 @@ State rules may still refuse an allowed command (409/422); that is "ok" here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -147,3 +148,113 @@ async def test_directory_findings_and_archive(
         response = await stack.client.get(url, headers=stack.auth(who))
     _check(response.status_code, expected, response.text)
     assert (await stack.client.request(method, url, json=bodies.get(url))).status_code == 401
+
+
+# -- neighbours: a sibling, a child and a parent of the case's unit ---------------------
+#
+# prov ─┬─ city ─┬─ county-env ─── env-station
+#       │        └─ county-water
+# A unit user works on their own unit only (not its child's, not its parent's, not a
+# sibling's cases); a supervisor or an inspector on their unit's subtree, so a
+# supervisor of a sibling or of a child does not see the case, and one of a parent does.
+
+NEIGHBOURS = (
+    "sibling_unit",
+    "child_unit",
+    "parent_unit",
+    "sibling_supervisor",
+    "child_supervisor",
+    "sibling_inspector",
+    "own_supervisor",
+)
+SEES_COUNTY_ENV = {"own_supervisor"}
+# A case at env-station, the child: who sees it among everyone.
+SEES_STATION = {
+    "child_unit",
+    "child_supervisor",
+    "own_supervisor",
+    "supervisor",
+    "province_supervisor",
+    "inspector",
+}
+EVERYONE = (*ROLES, *NEIGHBOURS)
+
+
+async def _open_at(stack: Stack, unit_id: str, cadre_id: str) -> str:
+    body = {
+        "title": f"邻近单位测试 {unit_id}",
+        "source": "routine",
+        "unit_id": unit_id,
+        "cadre_id": cadre_id,
+        "deadline": SOON,
+        "force_new": True,
+    }
+    response = await stack.client.post(
+        "/api/v1/findings", json=body, headers=stack.auth("supervisor")
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["case_id"])
+
+
+async def _everything_answers(
+    stack: Stack,
+    caught_up: Callable[[], None],
+    who: str,
+    case_id: str,
+    cadre_id: str,
+    sees: bool,
+) -> None:
+    """Reads, the list, a supervisor's and a unit's command, an upload and the cadre's
+    archive, as ``who``: each in scope ("ok" or the role's 403) or 404."""
+    role = who.split("_")[-1]
+    headers = stack.auth(who)
+    base = f"/api/v1/cases/{case_id}"
+    hidden: str | int = 404
+    for path in ("", "/history"):
+        response = await stack.client.get(f"{base}{path}", headers=headers)
+        _check(response.status_code, "ok" if sees else hidden, f"{who} GET {path} {response.text}")
+    caught_up()  # the list reads the case-summary projection; newest first
+    listed = await stack.client.get(
+        "/api/v1/cases", params={"limit": 200, "sort": "-opened_at"}, headers=headers
+    )
+    assert listed.status_code == 200, listed.text
+    ids = {item["case_id"] for item in listed.json()["items"]}
+    assert (case_id in ids) is sees, f"{who} lists {case_id}: {case_id in ids}"
+    target = await stack.client.post(
+        f"{base}/target", json=SUPERVISOR_COMMANDS["target"], headers=headers
+    )
+    expected = ("ok" if role == "supervisor" else 403) if sees else hidden
+    _check(target.status_code, expected, f"{who} target {target.text}")
+    progress = await stack.client.post(
+        f"{base}/progress", json=UNIT_COMMANDS["progress"], headers=headers
+    )
+    expected = ("ok" if role == "unit" else 403) if sees else hidden
+    _check(progress.status_code, expected, f"{who} progress {progress.text}")
+    upload = await stack.client.post(
+        f"{base}/evidence",
+        params={"name": "a.pdf"},
+        content=PDF,
+        headers={**headers, "Content-Type": "application/pdf"},
+    )
+    expected = 403 if role == "inspector" else ("ok" if sees else hidden)
+    _check(upload.status_code, expected, f"{who} evidence {upload.text}")
+    archive = await stack.client.get(
+        f"/api/v1/cadres/{cadre_id}/archive", params={"year": date.today().year}, headers=headers
+    )
+    _check(archive.status_code, "ok" if sees else hidden, f"{who} archive {archive.text}")
+
+
+@pytest.mark.parametrize("who", NEIGHBOURS)
+async def test_a_case_is_seen_by_its_units_parents_not_by_a_sibling_or_a_child(
+    stack: Stack, projector: Callable[[], None], who: str
+) -> None:
+    case_id = await _open_at(stack, "county-env", "cadre-42")
+    await _everything_answers(stack, projector, who, case_id, "cadre-42", who in SEES_COUNTY_ENV)
+
+
+@pytest.mark.parametrize("who", [w for w in EVERYONE if w != "admin"])
+async def test_a_child_units_case_is_seen_by_its_supervisors_not_by_the_parent_unit(
+    stack: Stack, projector: Callable[[], None], who: str
+) -> None:
+    case_id = await _open_at(stack, "env-station", "cadre-9")
+    await _everything_answers(stack, projector, who, case_id, "cadre-9", who in SEES_STATION)

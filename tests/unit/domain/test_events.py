@@ -62,7 +62,7 @@ def test_events_round_trip_through_their_stored_json_without_floats() -> None:
 
 
 def test_every_event_type_is_registered_under_its_own_name() -> None:
-    assert len(EVENT_TYPES) == 29
+    assert len(EVENT_TYPES) == 31  # 29 + CaseMergedInto, CaseAbsorbed (合并案件)
     for name, cls in EVENT_TYPES.items():
         assert cls.event_type == name
         assert issubclass(cls, Event)
