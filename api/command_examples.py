@@ -33,6 +33,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "verification:reject": {"decision": "reject", "reason": "缺少第三方检测报告"},
     "reopen": {"reason": "回头看发现问题反弹", "deadline": "2027-09-30"},
     "withdraw": {"reason": "经核实系误报"},
+    "merge-into": {
+        "into_case_id": "F-2027-0012",
+        "reason": "与该案件系同一问题，经巡察、审计重复立项",
+    },
     "reassign": {"unit_id": "county-water", "cadre_id": "cadre-0077", "reason": "职责划转"},
     "assign": {"cadre_id": "cadre-0051", "reason": "原责任人调任"},
     "deadline": {"deadline": "2027-04-30", "reason": "更正录入错误"},

@@ -20,6 +20,7 @@ from typing import Any
 
 from application.access import in_scope, visible_case
 from application.caller import Caller
+from application.case_merge import absorb_first
 from application.errors import Refusal
 from application.idempotency import (
     caller_scope,
@@ -76,6 +77,8 @@ async def run_command(
         evidence: tuple[Evidence, ...] = getattr(command, "evidence", ())
         await asyncio.to_thread(_check_evidence, services.evidence, case_id, evidence)
         await asyncio.to_thread(_check_directory, services.directory, command)
+        if isinstance(command, c.MergeIntoCase):  # the surviving case first (合并案件)
+            await absorb_first(services, caller, case_id, command)
         state = await send_command(
             services.temporal,
             case_id,

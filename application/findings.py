@@ -3,7 +3,9 @@
 The use case of ``POST /findings``, the console's form and the importers. The
 unit must be within the supervisor's subtree and the cadre must exist; the
 domain's rules run before anything starts; a finding that repeats an open case
-of the same unit (减负) joins that case unless ``force_new``; otherwise the
+of the same unit (减负) joins that case when it scores in the automatic band, is
+answered 409 ``possible_duplicate`` with the candidates in the possible band (the
+caller posts again with ``merge_into`` or ``force_new``); otherwise the
 case's workflow starts with the unit's class's rules and the call returns once
 the opening events are in the store.
 
@@ -27,6 +29,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from application.access import ensure_role, in_scope, with_clock
 from application.caller import Caller
 from application.case_view import load_case
+from application.duplicate_text import analysed, lexicon_of
+from application.duplicates import similar_to
 from application.errors import Refusal, from_domain
 from application.idempotency import (
     caller_scope,
@@ -41,7 +45,7 @@ from application.temporal_gateway import TemporalUnavailable
 from application.workflow_calls import command_pending, send_command, temporal_unavailable
 from domain.case import decide
 from domain.commands import MergeDuplicateFinding, OpenCase
-from domain.duplicates import DuplicateMatch, FindingText, find_duplicate
+from domain.duplicates import Band, DuplicateMatch, FindingText, judge
 from domain.errors import DomainError
 from domain.policy import Policy
 from domain.vocabulary import Role
@@ -74,7 +78,7 @@ async def record_finding(
     finding_id = finding.finding_id or uuid.uuid4().hex
     replay = False
     if idempotency_key is not None:
-        body = finding.model_dump(mode="json")
+        body = {**finding.model_dump(mode="json"), "merge_into": finding.merge_into}
         claim = await claim_key(services.keys, caller, KIND, idempotency_key, body, finding_id)
         if claim.answer is not None:
             if claim.answer.status >= 400:
@@ -121,17 +125,20 @@ async def _record(
     except DomainError as exc:
         raise from_domain(exc) from exc
 
-    if not finding.force_new and not replay:
+    match: DuplicateMatch | None
+    if finding.merge_into is not None and not replay:
+        match = await asyncio.to_thread(_chosen_case, services, finding, policy)
+    elif not finding.force_new and not replay:
         match = await asyncio.to_thread(_find_duplicate, services, finding, policy)
-        if match is not None:
-            merged = await _merge(services, caller, finding_id, finding, match)
-            if idempotency_key is not None:
-                scope = caller_scope(caller, KIND)
-                marker = MERGED + merged.model_dump_json()
-                await asyncio.to_thread(services.keys.resolve, scope, idempotency_key, marker)
-            return FindingRecorded(
-                await _merged_case(services, merged), opened=False, replayed=False
-            )
+    else:
+        match = None
+    if match is not None:  # merge into the matched (or chosen) open case
+        merged = await _merge(services, caller, finding_id, finding, match)
+        if idempotency_key is not None:
+            scope = caller_scope(caller, KIND)
+            marker = MERGED + merged.model_dump_json()
+            await asyncio.to_thread(services.keys.resolve, scope, idempotency_key, marker)
+        return FindingRecorded(await _merged_case(services, merged), opened=False, replayed=False)
 
     await _open(services, caller, command, policy, replay)
     loaded = await asyncio.to_thread(load_case, services.store, finding_id)
@@ -214,19 +221,56 @@ def _check_directory(directory: Directory, caller: Caller, finding: FindingIn) -
     return unit
 
 
+def _text(finding: FindingIn) -> FindingText:
+    return FindingText(
+        title=finding.title, description=finding.description, category=finding.category
+    )
+
+
 def _find_duplicate(
     services: Services, finding: FindingIn, policy: Policy
 ) -> DuplicateMatch | None:
     """The open case of the same unit this finding repeats (减负), from the case summary.
 
-    The summary follows the log a moment behind, so a duplicate opened within
-    that moment is not seen; a supervisor can merge it by hand later.
+    In the automatic band: that case. In the possible band only: a 409
+    ``possible_duplicate`` listing the candidates; nothing opens until the caller
+    posts again with ``merge_into`` or ``force_new``. The summary follows the log a
+    moment behind, so a duplicate opened within that moment is not seen; a
+    supervisor can merge the two cases later (``POST /cases/{id}/merge-into``).
     """
-    open_cases = open_cases_of_unit(services.store.engine, finding.unit_id)
-    text = FindingText(
-        title=finding.title, description=finding.description, category=finding.category
+    found = similar_to(services, finding.unit_id, _text(finding), policy)
+    if not found:
+        return None
+    best = found[0]
+    if best.band is Band.AUTOMATIC:
+        return DuplicateMatch(case_id=best.case_id, score=best.score)
+    raise Refusal(
+        409,
+        "possible_duplicate",
+        f"该问题可能与在办案件 {best.case_id} 重复（相似度 {best.score}），请确认："
+        "以 merge_into 并入所选案件，或以 force_new 另行立项",
+        f"the finding may repeat open case {best.case_id} (similarity {best.score}); "
+        "post it again with merge_into (a case id) or force_new",
+        candidates=[c.model_dump(mode="json") for c in found],
     )
-    return find_duplicate(text, finding.unit_id, open_cases, policy.duplicate_threshold)
+
+
+def _chosen_case(services: Services, finding: FindingIn, policy: Policy) -> DuplicateMatch:
+    """The open case of the same unit the caller chose to merge the finding into."""
+    open_cases = open_cases_of_unit(services.store.engine, finding.unit_id)
+    chosen = next((c for c in open_cases if c.case_id == finding.merge_into), None)
+    if chosen is None:
+        raise Refusal(
+            422,
+            "merge_target_not_open",
+            f"案件 {finding.merge_into} 不是本单位的在办案件",
+            f"case {finding.merge_into} is not an open case of unit {finding.unit_id}",
+            errors=[{"field": "body.merge_into", "message": "not an open case of the unit"}],
+        )
+    lexicon = lexicon_of(policy)
+    new = analysed(finding.title, finding.description, finding.category, lexicon)
+    score = judge(new, analysed(chosen.title, chosen.description, chosen.category, lexicon))
+    return DuplicateMatch(case_id=chosen.case_id, score=score)
 
 
 async def _merge(

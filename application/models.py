@@ -111,6 +111,14 @@ class FindingIn(BaseModel):
         default=False,
         description="Open a new case even when the duplicate check (减负) matches an open one.",
     )
+    # Not dumped (the finding's fields are what OpenCase takes); the use case reads it.
+    merge_into: str | None = Field(
+        default=None,
+        exclude=True,
+        pattern=ID_PATTERN,
+        description="Merge the finding into this open case of the same unit (the caller's "
+        "answer to a possible duplicate, 409 possible_duplicate) instead of opening one.",
+    )
 
     @model_validator(mode="after")
     def _numbered_milestones(self) -> FindingIn:

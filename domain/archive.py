@@ -7,7 +7,9 @@ cannot be traced to the log. Rules (DOMAIN.md, "The performance archive"):
   assignment or transfer counts for the cadre who receives the case; an
   accountability action or exemption for the cadre it names);
 - an event counts in the period holding its business date (China time);
-- a withdrawn case leaves every figure;
+- a withdrawn case leaves every figure; so does a case merged into another open
+  case of its unit (``CaseMergedInto`` is a kind of ``CaseWithdrawn``): the problem
+  counts once, on the surviving case;
 - "overdue now" is judged at ``as_of`` whatever the period.
 
 The fold is pure and orders everything by stream id, then stream order, so a

@@ -12,13 +12,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from domain.values import Evidence, Milestone
+from domain.values import Evidence, MergedFinding, Milestone
 from domain.vocabulary import AccountabilityAction, Actor, CaseKind, Source, WarningReason
 from domain.workdays import CalendarYear
 
 __all__ = [
     "HUMAN_COMMANDS",
     "SYSTEM_COMMANDS",
+    "AbsorbCase",
     "ApplyTolerance",
     "AssignResponsibility",
     "Command",
@@ -29,6 +30,7 @@ __all__ = [
     "MarkMilestoneDue",
     "MarkOverdue",
     "MergeDuplicateFinding",
+    "MergeIntoCase",
     "NotBlank",
     "OpenCase",
     "RaiseWarning",
@@ -107,6 +109,24 @@ class MergeDuplicateFinding(FindingCommand):
     """Merge a new finding into this open case instead of opening another (减负)."""
 
     similarity: str | None = Field(default=None, pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
+
+
+class MergeIntoCase(Command):
+    """合并案件: this open case is the same problem as another open case of its unit;
+    it ends merged into that one (its timers stop, the archive counts the problem once)."""
+
+    into_case_id: Id
+    reason: Reason
+
+
+class AbsorbCase(Command):
+    """The surviving side of ``MergeIntoCase``, sent first by the same request: the
+    absorbed case's findings join this case."""
+
+    absorbed_case_id: Id
+    absorbed_unit_id: Id
+    reason: Reason
+    findings: tuple[MergedFinding, ...] = ()
 
 
 class AssignResponsibility(Command):
@@ -266,6 +286,8 @@ SYSTEM_COMMANDS: tuple[type[Command], ...] = (
 HUMAN_COMMANDS: tuple[type[Command], ...] = (
     OpenCase,
     MergeDuplicateFinding,
+    MergeIntoCase,
+    AbsorbCase,
     AssignResponsibility,
     TransferResponsibility,
     SetDeadline,

@@ -13,6 +13,7 @@ from typing import Any
 
 from domain import guards
 from domain.commands import (
+    AbsorbCase,
     ApplyTolerance,
     AssignResponsibility,
     Command,
@@ -22,6 +23,7 @@ from domain.commands import (
     MarkMilestoneDue,
     MarkOverdue,
     MergeDuplicateFinding,
+    MergeIntoCase,
     OpenCase,
     RaiseWarning,
     RecomputeDeadline,
@@ -45,7 +47,7 @@ from domain.commands import (
 from domain.context import Context
 from domain.errors import InvalidCommand
 from domain.events import Event
-from domain.handlers import closure, lifecycle, milestones, system, unit_work
+from domain.handlers import closure, lifecycle, merging, milestones, system, unit_work
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import CaseState
 from domain.vocabulary import Role
@@ -63,6 +65,8 @@ _SYS = frozenset({Role.SYSTEM})
 _RULES: dict[type[Command], tuple[frozenset[Role], str, str, Handler]] = {
     OpenCase: (_S, "立项整改", "open a case", lifecycle.open_case),
     MergeDuplicateFinding: (_S, "合并重复问题", "merge a duplicate finding", lifecycle.merge),
+    MergeIntoCase: (_S, "合并案件", "merge into another case", merging.merge_into),
+    AbsorbCase: (_S, "接收合并案件", "take in a merged case", merging.absorb),
     AssignResponsibility: (_S, "指定责任人", "assign responsibility", lifecycle.assign),
     TransferResponsibility: (_S, "移交责任单位", "transfer responsibility", lifecycle.transfer),
     SetDeadline: (_S, "设定整改期限", "set the deadline", lifecycle.set_deadline),

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.values import Evidence, Milestone
+from domain.values import Evidence, MergedFinding, Milestone
 from domain.vocabulary import (
     AccountabilityAction,
     CaseKind,
@@ -29,8 +29,10 @@ from domain.vocabulary import (
 __all__ = [
     "EVENT_TYPES",
     "AccountabilityRecorded",
+    "CaseAbsorbed",
     "CaseClosed",
     "CaseEscalated",
+    "CaseMergedInto",
     "CaseOpened",
     "CaseOverdue",
     "CaseReopened",
@@ -384,6 +386,27 @@ class CaseWithdrawn(Event):
     reason: str
 
 
+class CaseMergedInto(CaseWithdrawn):
+    """合并案件: the same problem as another open case of the unit; this case ends
+    merged into it. A kind of withdrawal, so every figure of the archive leaves it (the
+    problem counts once, on the surviving case); its history stays."""
+
+    event_type: ClassVar[str] = "CaseMergedInto"
+
+    into_case_id: str
+
+
+class CaseAbsorbed(Event):
+    """合并案件, the surviving side: another open case of the unit was merged into this
+    one; its findings join this case's (its history stays under its own id)."""
+
+    event_type: ClassVar[str] = "CaseAbsorbed"
+
+    absorbed_case_id: str
+    reason: str
+    findings: tuple[MergedFinding, ...] = ()
+
+
 class AccountabilityRecorded(Event):
     """问责 decided by a supervisor."""
 
@@ -437,6 +460,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SatisfactionRecorded,
         CaseReopened,
         CaseWithdrawn,
+        CaseMergedInto,
+        CaseAbsorbed,
         AccountabilityRecorded,
         ToleranceApplied,
     )

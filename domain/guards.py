@@ -45,6 +45,7 @@ _STATUS_ZH = {
     CaseStatus.CLOSURE_PENDING: "待验收",
     CaseStatus.CLOSED: "已销号",
     CaseStatus.WITHDRAWN: "已撤销",
+    CaseStatus.MERGED: "已合并",
 }
 
 

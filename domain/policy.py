@@ -31,6 +31,7 @@ Parsing a mapping into a ``PolicyBook`` happens here; reading the file does not.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tomllib
@@ -41,8 +42,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.duplicates import Lexicon, lexicon_from_mapping
 from domain.vocabulary import CaseKind, EscalationLevel
 from domain.workdays import (
     DEFAULT_FIXED_HOLIDAYS,
@@ -161,6 +163,40 @@ def _zone(utc_offset_hours: int) -> timezone:
     return timezone(timedelta(hours=utc_offset_hours))
 
 
+class DuplicateWords(BaseModel):
+    """The operator's words for the duplicate check (减负), added to the shipped
+    lexicon (``application/duplicate_lexicon.toml``): ``synonyms`` maps a canonical form to
+    its variants (abbreviations, synonyms, spelled-out forms); ``fillers`` are deleted
+    before comparing; ``objects`` and ``object_suffixes`` name objects, programmes and
+    places (two findings about different ones are not duplicates)."""
+
+    model_config = _Frozen
+
+    # canonical form -> variants; a TOML table, kept as sorted pairs (policies are hashed)
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    fillers: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
+    object_suffixes: tuple[str, ...] = ()
+
+    @field_validator("synonyms", mode="before")
+    @classmethod
+    def _table(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return sorted((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in value.items())
+        return value
+
+    def lexicon(self) -> Lexicon:
+        """These words as a lexicon (to extend the shipped one with)."""
+        return _lexicon(self)
+
+
+@functools.lru_cache(maxsize=32)
+def _lexicon(words: DuplicateWords) -> Lexicon:
+    data = words.model_dump(mode="json")
+    data["synonyms"] = {k: list(v) for k, v in words.synonyms}
+    return lexicon_from_mapping(data)
+
+
 class Policy(BaseModel):
     model_config = _Frozen
 
@@ -176,7 +212,14 @@ class Policy(BaseModel):
     escalation: tuple[EscalationStep, ...] = _DEFAULT_LADDER
     extension_cap: int = Field(default=2, ge=0, le=100)
     look_back_days: int = Field(default=180, ge=0, le=3_650)  # 回头看, calendar days
+    # The old bigram measure's threshold (``domain.duplicates.find_duplicate``); findings
+    # are now judged by ``judge`` in two bands:
     duplicate_threshold: Decimal = Field(default=Decimal("0.6"), ge=0, le=1)
+    # At least this score: merged into the open case without asking.
+    duplicate_auto_threshold: Decimal = Field(default=Decimal("0.55"), ge=0, le=1)
+    # At least this score (and under the automatic one): a person decides.
+    duplicate_possible_threshold: Decimal = Field(default=Decimal("0.25"), ge=0, le=1)
+    duplicates: DuplicateWords = DuplicateWords()
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)  # China has one zone, no DST
     calendar: CalendarPolicy = CalendarPolicy()
 
@@ -209,6 +252,16 @@ class Policy(BaseModel):
                 f"each escalation level must come strictly later than the last (found {days})",
             )
         return value
+
+    @model_validator(mode="after")
+    def _duplicate_bands(self) -> Policy:
+        if self.duplicate_possible_threshold > self.duplicate_auto_threshold:
+            raise InvalidRule(
+                "duplicate_bands",
+                "疑似重复阈值不得高于自动合并阈值",
+                "the possible-duplicate threshold must not exceed the automatic one",
+            )
+        return self
 
     # -- derived ------------------------------------------------------------------------
 

@@ -16,8 +16,10 @@ from domain.constructed import constructed
 from domain.errors import InvalidState
 from domain.events import (
     AccountabilityRecorded,
+    CaseAbsorbed,
     CaseClosed,
     CaseEscalated,
+    CaseMergedInto,
     CaseOpened,
     CaseOverdue,
     CaseReopened,
@@ -126,6 +128,8 @@ class CaseState(BaseModel):
     closure_rejections: int = 0
     closed_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    merged_into: str | None = None  # 合并: the case this one was merged into
+    absorbed_case_ids: tuple[str, ...] = ()  # cases merged into this one (their histories)
     # Per deadline: reset whenever the deadline moves.
     reminders_sent: tuple[int, ...] = ()
     warned: bool = False
@@ -275,6 +279,24 @@ def _withdrawn(state: CaseState, event: CaseWithdrawn) -> dict[str, object]:
     }
 
 
+def _merged_into(state: CaseState, event: CaseMergedInto) -> dict[str, object]:
+    return {
+        "status": CaseStatus.MERGED,
+        "merged_into": event.into_case_id,
+        "pending_extension": None,
+    }
+
+
+def _absorbed(state: CaseState, event: CaseAbsorbed) -> dict[str, object]:
+    refs = tuple(
+        FindingRef(finding_id=f.finding_id, source=f.source, title=f.title) for f in event.findings
+    )
+    return {
+        "findings": (*state.findings, *refs),
+        "absorbed_case_ids": (*state.absorbed_case_ids, event.absorbed_case_id),
+    }
+
+
 def _nothing(state: CaseState, event: Event) -> dict[str, object]:
     return {}
 
@@ -321,6 +343,8 @@ _CHANGES: dict[type[Event], Callable[[CaseState, Any], dict[str, object]]] = {
     CaseClosed: lambda state, event: {"status": CaseStatus.CLOSED, "closed_at": event.occurred_at},
     CaseReopened: _reopened,
     CaseWithdrawn: _withdrawn,
+    CaseMergedInto: _merged_into,
+    CaseAbsorbed: _absorbed,
     AccountabilityRecorded: lambda state, event: {
         "accountability_count": state.accountability_count + 1
     },

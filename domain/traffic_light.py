@@ -25,7 +25,7 @@ def traffic_light(
 ) -> TrafficLight:
     if state is None or state.status is CaseStatus.RECORDED or state.deadline is None:
         return TrafficLight.GREEN
-    if state.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN):
+    if state.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.MERGED):
         return TrafficLight.GREY
     today = policy.today(at)
     if today > state.deadline:

@@ -6,7 +6,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Evidence", "Milestone"]
+from domain.vocabulary import Source
+
+__all__ = ["Evidence", "MergedFinding", "Milestone"]
 
 
 class Evidence(BaseModel):
@@ -32,3 +34,13 @@ class Milestone(BaseModel):
     milestone_id: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1, max_length=200)
     due: date
+
+
+class MergedFinding(BaseModel):
+    """A finding of a case merged into another (合并案件), as the surviving case lists it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    finding_id: str = Field(min_length=1, max_length=64)
+    source: Source
+    title: str = Field(min_length=1, max_length=200)

@@ -51,13 +51,14 @@ class CaseStatus(StrEnum):
     CLOSURE_PENDING = "closure_pending"  # 申请销号, waiting for the supervisor's 验收
     CLOSED = "closed"  # 销号
     WITHDRAWN = "withdrawn"  # 撤销
+    MERGED = "merged"  # 合并: merged into another open case of its unit (减负)
 
 
 class TrafficLight(StrEnum):
     GREEN = "green"  # on track
     YELLOW = "yellow"  # close to the deadline or behind its milestones
     RED = "red"  # overdue
-    GREY = "grey"  # closed or withdrawn
+    GREY = "grey"  # closed, withdrawn or merged
 
 
 class WarningReason(StrEnum):

@@ -179,8 +179,8 @@ class RectificationCaseWorkflow(CaseCommandUpdates):
 
     def _finished(self, timer: Timer | None, now: datetime) -> bool:
         assert self._state is not None
-        if self._state.status is CaseStatus.WITHDRAWN:
-            return True
+        if self._state.status in (CaseStatus.WITHDRAWN, CaseStatus.MERGED):
+            return True  # MERGED exists only in histories written since it was added
         return timer is not None and timer.action is TimerAction.LOOK_BACK_END and timer.at <= now
 
     async def _sleep(self, timer: Timer | None, now: datetime) -> None:

@@ -18,11 +18,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.commands import (
+        AbsorbCase,
         ApplyTolerance,
         AssignResponsibility,
         DenyExtension,
         GrantExtension,
         MergeDuplicateFinding,
+        MergeIntoCase,
         RecomputeDeadline,
         RecordAccountability,
         RecordSatisfaction,
@@ -66,6 +68,24 @@ class CaseCommandUpdates:
     def _validate_merge_duplicate_finding(
         self, request: CommandRequest[MergeDuplicateFinding]
     ) -> None:
+        self._validate(request)
+
+    @workflow.update
+    async def merge_into_case(self, request: CommandRequest[MergeIntoCase]) -> CaseState:
+        """合并案件: this case ends merged into another open case of its unit"""
+        return await self._execute(request)
+
+    @merge_into_case.validator
+    def _validate_merge_into_case(self, request: CommandRequest[MergeIntoCase]) -> None:
+        self._validate(request)
+
+    @workflow.update
+    async def absorb_case(self, request: CommandRequest[AbsorbCase]) -> CaseState:
+        """接收合并案件: another open case of the unit is merged into this one"""
+        return await self._execute(request)
+
+    @absorb_case.validator
+    def _validate_absorb_case(self, request: CommandRequest[AbsorbCase]) -> None:
         self._validate(request)
 
     @workflow.update

@@ -157,6 +157,7 @@ _decision_endpoint(
 )
 _endpoint("reopen", "回头看重新打开 Reopen within the look-back window", c.ReopenCase)
 _endpoint("withdraw", "撤销 Withdraw the case", c.WithdrawCase)
+_endpoint("merge-into", "合并案件 Merge into another open case of the unit", c.MergeIntoCase)
 _endpoint("reassign", "转交责任 Transfer to another unit and cadre", c.TransferResponsibility)
 _endpoint("assign", "指定责任人 Assign another responsible cadre", c.AssignResponsibility)
 _endpoint("deadline", "调整整改期限 Set the deadline", c.SetDeadline)

@@ -211,4 +211,6 @@ def withdraw(state: CaseState | None, cmd: WithdrawCase, ctx: Context) -> list[E
     case = guards.ensure_case(state)
     if case.status is CaseStatus.WITHDRAWN:
         raise InvalidState("already_withdrawn", "案件已撤销", "the case is already withdrawn")
+    if case.status is CaseStatus.MERGED:
+        raise InvalidState("case_merged", "案件已合并", "the case was merged into another")
     return [CaseWithdrawn(occurred_at=ctx.now, reason=cmd.reason)]

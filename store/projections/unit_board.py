@@ -84,7 +84,7 @@ def _aggregate(board: str, cases: str, where: str) -> str:
 
 def board_case_row(facts: CaseFacts) -> tuple[Any, ...] | None:
     s = facts.state
-    if s.opened_at is None or s.status is CaseStatus.WITHDRAWN:
+    if s.opened_at is None or s.status in (CaseStatus.WITHDRAWN, CaseStatus.MERGED):
         return None
     closed = s.status is CaseStatus.CLOSED and s.closed_at is not None
     on_time = (
