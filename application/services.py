@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from application.temporal_gateway import TemporalGateway
 from domain.policy import PolicyBook
 from settings import Settings
+from store.accounts import Accounts
 from store.directory import Directory
 from store.event_store import EventStore
 from store.evidence import EvidenceFiles
@@ -28,6 +29,8 @@ class Services:
     tokens: Tokens
     temporal: TemporalGateway
     outbox: Outbox = field(init=False)
+    accounts: Accounts = field(init=False)  # the console's people and sessions
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outbox", Outbox(self.store.engine))
+        object.__setattr__(self, "accounts", Accounts(self.store.engine))

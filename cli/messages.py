@@ -92,6 +92,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "ready": ("zhenggai 已就绪：", "zhenggai is ready:"),
     "url_api": ("  接口      {url}", "  API       {url}"),
     "url_docs": ("  接口文档  {url}", "  API docs  {url}"),
+    "url_console": ("  工作台    {url}", "  Console   {url}"),
     "url_temporal_ui": ("  Temporal  {url}", "  Temporal  {url}"),
     "stop_hint": ("按 Ctrl-C 停止。", "Press Ctrl-C to stop."),
     "stopping": ("正在停止…", "stopping…"),

@@ -354,6 +354,7 @@ def _start_and_supervise(
         if not ready and _healthy(api_url):
             ready = True
             typer.echo(text("ready", lang))
+            typer.echo(text("url_console", lang, url=f"{api_url}/console/"))
             typer.echo(text("url_api", lang, url=f"{api_url}/api/v1"))
             typer.echo(text("url_docs", lang, url=f"{api_url}/docs"))
             if ui_url:

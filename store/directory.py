@@ -147,6 +147,14 @@ class Directory:
             )
             return [_unit_of(r) for r in rows]
 
+    def all_units(self) -> list[Unit]:
+        """Every unit, in tree order (parents before children)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT unit_id, name, parent_id, path, unit_class FROM units ORDER BY path")
+            )
+            return [_unit_of(r) for r in rows]
+
     def is_within(self, unit_id: str, ancestor_id: str) -> bool:
         with self._engine.connect() as conn:
             row = conn.execute(

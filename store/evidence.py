@@ -73,3 +73,16 @@ class EvidenceFiles:
             return None
         meta = StoredEvidence(content_hash, row.name, row.media_type, int(row.size))
         return EvidenceFile(meta, bytes(row.content))
+
+    def list_for(self, case_id: str) -> list[StoredEvidence]:
+        """The files uploaded to a case, in upload order (without their content)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT l.content_hash, l.name, f.media_type, f.size FROM evidence_links l "
+                    "JOIN evidence_files f USING (content_hash) WHERE l.case_id = :case "
+                    "ORDER BY l.uploaded_at, l.name"
+                ),
+                {"case": case_id},
+            )
+            return [StoredEvidence(str(h), str(n), str(t), int(s)) for h, n, t, s in rows]

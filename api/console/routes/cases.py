@@ -1,0 +1,255 @@
+"""The case list (filters, sorts, counts by light, cursor pages) and the case page
+with its action forms, evidence upload, download and preview."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, cast
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from api.console.forms import FORMS, build_command
+from api.console.render import page
+from api.console.sessions import PATH, Person, PersonPosting, console_services
+from application.actions import ACTIONS
+from application.case_lists import CaseQuery, board, case_page
+from application.case_sheet import case_sheet
+from application.commands import run_command
+from application.errors import Refusal
+from application.evidence import download_evidence, upload_evidence
+from application.models import ID_PATTERN, EvidenceOut
+from domain.values import Evidence
+from domain.vocabulary import CaseKind, CaseStatus, Source, TrafficLight
+from store.projections.case_summary import CaseSort
+
+__all__ = ["router"]
+
+router = APIRouter()
+CaseId = Annotated[str, Path(pattern=ID_PATTERN)]
+SORTS = ("deadline", "-deadline", "last_activity", "-last_activity", "opened_at", "-opened_at")
+
+
+def _bad(field: str) -> Refusal:
+    return Refusal(422, "invalid_filter", f"筛选条件 {field} 无效", f"invalid filter {field}")
+
+
+def _enum(kind: Any, value: str | None, field: str) -> Any:
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise _bad(field) from exc
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise _bad(field) from exc
+
+
+def _filters(q: dict[str, str]) -> dict[str, object]:
+    status = _enum(CaseStatus, q.get("status"), "status")
+    light = _enum(TrafficLight, q.get("light"), "light")
+    level = q.get("escalation_level") or None
+    if level is not None and level not in ("0", "1", "2", "3", "4"):
+        raise _bad("escalation_level")
+    overdue = {"true": True, "false": False}.get(q.get("overdue", ""))
+    return {
+        "statuses": frozenset({status}) if status else None,
+        "lights": frozenset({light}) if light else None,
+        "source": _enum(Source, q.get("source"), "source"),
+        "category": q.get("category") or None,
+        "kind": _enum(CaseKind, q.get("kind"), "kind"),
+        "overdue": overdue,
+        "escalation_level": int(level) if level is not None else None,
+        "deadline_from": _date(q.get("deadline_from"), "deadline_from"),
+        "deadline_to": _date(q.get("deadline_to"), "deadline_to"),
+        "cadre_id": q.get("cadre") or None,
+    }
+
+
+@router.get("/cases")
+async def case_list(request: Request, person: Person) -> Response:
+    services = console_services(request)
+    q = {k: v for k, v in request.query_params.items() if v}
+    sort = q.get("sort", "deadline")
+    if sort not in SORTS:
+        raise _bad("sort")
+    unit = q.get("unit") or None
+    query = CaseQuery(
+        unit=unit,
+        filters=_filters(q),
+        sort=cast(CaseSort, sort),
+        cursor=q.get("cursor"),
+        limit=25,
+    )
+    found = await case_page(services, person.caller, query)
+    overview = await board(services, person.caller, unit)
+    kept = {k: v for k, v in q.items() if k != "cursor"}
+    return page(
+        request,
+        "cases.html",
+        {
+            "page": found,
+            "q": q,
+            "kept": kept,
+            "total": overview.total,
+            "sorts": SORTS,
+            "statuses": list(CaseStatus),
+            "lights": list(TrafficLight),
+            "sources": list(Source),
+            "kinds": list(CaseKind),
+        },
+    )
+
+
+async def _case_page(
+    request: Request,
+    person: Any,
+    case_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
+    sheet = await case_sheet(console_services(request), person.caller, case_id)
+    done = request.query_params.get("done")
+    return page(
+        request,
+        "case.html",
+        {
+            "sheet": sheet,
+            "s": sheet.case.state,
+            "forms": FORMS,
+            "errors": errors or {},
+            "typed": typed or {},
+            "done": done,
+            "done_label": _done_label(done, request.state.console_language),
+        },
+        status,
+    )
+
+
+def _done_label(done: str | None, language: str) -> str:
+    if done in ACTIONS:
+        zh, en, _ = ACTIONS[done]
+        return en if language == "en" else zh
+    return {"evidence": "上传佐证材料", "opened": "立项整改"}.get(done or "", done or "")
+
+
+@router.get("/cases/{case_id}")
+async def case_view(request: Request, person: Person, case_id: CaseId) -> Response:
+    return await _case_page(request, person, case_id)
+
+
+async def _upload(request: Request, person: Any, case_id: str, file: UploadFile) -> EvidenceOut:
+    services = console_services(request)
+    limit = services.settings.evidence_max_bytes
+    content = await file.read(limit + 1)
+    name = (file.filename or "file").rsplit("/", 1)[-1][:255] or "file"
+    return await upload_evidence(
+        services, person.caller, case_id, name, "application/octet-stream", content
+    )
+
+
+@router.post("/cases/{case_id}/evidence")
+async def evidence_upload(request: Request, person: PersonPosting, case_id: CaseId) -> Response:
+    form = await request.form()
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        language = request.state.console_language
+        message = "请选择文件" if language != "en" else "choose a file"
+        return await _case_page(request, person, case_id, errors={"evidence": message}, status=422)
+    try:
+        await _upload(request, person, case_id, file)
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise
+        message = refusal.message(request.state.console_language)
+        return await _case_page(
+            request, person, case_id, errors={"evidence": message}, status=refusal.status
+        )
+    return RedirectResponse(f"{PATH}/cases/{case_id}?done=evidence#evidence", status_code=303)
+
+
+@router.get("/cases/{case_id}/evidence/{content_hash}")
+async def evidence_download(
+    request: Request,
+    person: Person,
+    case_id: CaseId,
+    content_hash: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+) -> Response:
+    found = await download_evidence(console_services(request), person.caller, case_id, content_hash)
+    inline = found.media_type.startswith("image/") or found.media_type == "application/pdf"
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+@router.post("/cases/{case_id}/do/{action}")
+async def case_action(
+    request: Request, person: PersonPosting, case_id: CaseId, action: str
+) -> Response:
+    if action not in FORMS:
+        raise Refusal(404, "not_found", "没有这个操作", "no such action")
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    typed = {action: values}
+    language = request.state.console_language
+    decision = values.get("decision") or None
+    evidence: list[Evidence] = []
+    try:
+        file = form.get("file")
+        if FORMS[action][1] and isinstance(file, UploadFile) and file.filename:
+            uploaded = await _upload(request, person, case_id, file)
+            evidence.append(Evidence(**uploaded.model_dump()))
+        try:
+            command = build_command(action, decision, values, person.caller.actor, evidence)
+        except KeyError as exc:
+            raise Refusal(422, "decision_missing", "请选择决定", "choose a decision") from exc
+        except ValidationError as exc:
+            wrong = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e["loc"])
+            raise Refusal(
+                422,
+                "invalid_input",
+                f"请检查填写的内容：{wrong}",
+                f"check what you entered: {wrong}",
+            ) from exc
+        # One key per submitted form: a double click does not run the command twice.
+        key = values.get("form_key") or uuid.uuid4().hex
+        await run_command(
+            console_services(request),
+            person.caller,
+            case_id,
+            command,
+            idempotency_key=f"console-{key}",
+            fingerprint={"action": action, "values": values},
+        )
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise
+        return await _case_page(
+            request,
+            person,
+            case_id,
+            errors={action: refusal.message(language)},
+            typed=typed,
+            status=refusal.status,
+        )
+    return RedirectResponse(f"{PATH}/cases/{case_id}?done={action}", status_code=303)
