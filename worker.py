@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -33,6 +34,7 @@ __all__ = [
     "connect_temporal",
     "delivery_config",
     "dispatcher_from_settings",
+    "metrics_runtime",
     "policy_at_start",
     "worker_from_settings",
     "workflow_runner",
@@ -41,11 +43,28 @@ __all__ = [
 ACTIVITY_THREADS = 16
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, *, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_target,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """The Temporal SDK's runtime serving its Prometheus metrics (workflow and activity
+    task latencies, failures, slots, sticky cache, polls) at
+    ``metrics_host:worker_metrics_port``; None when that port is not set. One per process."""
+    if settings.worker_metrics_port is None:
+        return None
+    host = settings.metrics_host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=f"{host}:{settings.worker_metrics_port}")
+        )
     )
 
 

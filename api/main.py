@@ -10,7 +10,10 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.console import PREFIX as CONSOLE_PREFIX
+from api.console import console_app
 from api.docs_pages import install_docs
+from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.request_ids import RequestIdMiddleware
@@ -22,9 +25,11 @@ from api.routes import (
     cases,
     commands,
     directory,
+    duplicates,
     evidence,
     findings,
     health,
+    ledgers,
     notifications,
     projections,
 )
@@ -105,6 +110,7 @@ def create_app(
     install_docs(app)
 
     v1 = APIRouter(prefix=API_PREFIX)
+    v1.include_router(duplicates.router)  # GET /findings/similar (减负)
     v1.include_router(findings.router)
     v1.include_router(case_list.router)
     v1.include_router(board.router)
@@ -116,7 +122,12 @@ def create_app(
     v1.include_router(health.router)
     v1.include_router(projections.router)
     v1.include_router(notifications.router)
+    v1.include_router(ledgers.router)
     app.include_router(v1)
     app.include_router(health.router)  # /health at the root too, for load balancers
     app.include_router(case_page.router)  # /cases/{id}: the page a notice links to
+    # The web console (工作台): server-rendered pages at /console/ over the same use cases.
+    app.mount(CONSOLE_PREFIX, console_app(app.state.services))
+    # Operations: /metrics (Prometheus), /livez, /readyz; see api/metrics.py.
+    install_metrics(app, app.state.services, settings.metrics_cache_seconds)
     return app

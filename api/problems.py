@@ -14,7 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -153,6 +153,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             response.headers["X-Request-ID"] = request_id
         return response
 
+    async def on_data_refused(request: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value the request carried (a NUL byte in text, a number
+        # out of range): bad input, not a failure of the server.
+        log.info("database_refused_value", error=str(exc).splitlines()[0])
+        return problem_response(
+            request,
+            Refusal(
+                422,
+                "invalid_input",
+                "输入含有无法保存的字符或数值（例如空字符 \\0）",
+                "the input holds a character or value the database refuses (e.g. a NUL byte)",
+            ),
+        )
+
+    app.add_exception_handler(DataError, on_data_refused)
     for database_error in (OperationalError, InterfaceError, PoolTimeout, DatabaseUnreachable):
         app.add_exception_handler(database_error, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)

@@ -16,8 +16,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from cli.accounts import account_app
 from cli.audit import audit_app
 from cli.calendar import calendar_app
+from cli.imports import import_findings
 from cli.logs import configure_logging
 from cli.messages import text
 from cli.notifications import dispatcher, notifications_app
@@ -111,16 +113,44 @@ def up(
 
 
 @app.command()
-def migrate() -> None:
-    """Apply the database migrations to DATABASE_URL."""
+def migrate(
+    logins: Annotated[
+        Path | None,
+        typer.Option(
+            help='A JSON file of login name to password ({"zhenggai_api_login": "…", …}):'
+            " after migrating, make or update the login of each process named in it"
+            " (zhenggai_<process>_login, IN ROLE zhenggai_<process>; see deploy/README.md)."
+        ),
+    ] = None,
+) -> None:
+    """Apply the database migrations to DATABASE_URL (as the owner)."""
     from cli.up import migrate_database
 
     settings = _settings()
+    url = _database_url(settings)
     try:
-        migrate_database(_database_url(settings), settings.language)
+        migrate_database(url, settings.language)
     except UsageProblem as problem:
         raise exit_with(problem) from None
     typer.echo(text("migrated", settings.language))
+    if logins is not None:
+        _ensure_logins(url, logins)
+
+
+def _ensure_logins(url: str, logins: Path) -> None:
+    import json
+
+    from store.roles import PROCESSES, ensure_process_logins, login_role
+
+    try:
+        named = json.loads(logins.read_text(encoding="utf-8"))
+        if not isinstance(named, dict):
+            raise ValueError("not a JSON object")
+        processes = [p for p in PROCESSES if login_role(p) in named]
+        ensure_process_logins(url, logins, processes=processes)
+    except (OSError, ValueError, LookupError, PermissionError) as exc:
+        raise exit_with(UsageProblem(f"zhenggai migrate --logins {logins}: {exc}")) from None
+    typer.echo("logins: " + ", ".join(login_role(p) for p in processes))
 
 
 def _policy_at_start(settings: Settings) -> PolicyBook:
@@ -153,7 +183,7 @@ async def _run_worker(settings: Settings, url: str) -> None:
     from cli.up import _redact
     from store.engine import check_reachable, make_engine
     from store.errors import DatabaseUnreachable
-    from worker import connect_temporal, worker_from_settings
+    from worker import connect_temporal, metrics_runtime, worker_from_settings
 
     lang = settings.language
     engine = make_engine(url, pool_size=10)
@@ -163,8 +193,9 @@ async def _run_worker(settings: Settings, url: str) -> None:
         raise UsageProblem(
             text("database_unreachable", lang, url=_redact(url), reason=exc)
         ) from exc
+    runtime = metrics_runtime(settings)  # Prometheus at ZHENGGAI_WORKER_METRICS_PORT
     try:
-        client = await asyncio.wait_for(connect_temporal(settings), timeout=10)
+        client = await asyncio.wait_for(connect_temporal(settings, runtime=runtime), timeout=10)
     except Exception as exc:
         raise UsageProblem(
             text("temporal_unreachable", lang, address=settings.temporal_target, reason=exc)
@@ -189,10 +220,6 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the HTTP API (DATABASE_URL, TEMPORAL_ADDRESS)."""
-    import uvicorn
-
-    from api.main import create_app
-
     settings = _settings(api_host=host, api_port=port)
     _database_url(settings)
     policy = _policy_at_start(settings)
@@ -202,6 +229,11 @@ def api(
         )
     except UsageProblem as problem:
         raise exit_with(problem) from None
+    # Imported once the checks pass: a port in use fails in a moment, not after the app loads.
+    import uvicorn
+
+    from api.main import create_app
+
     uvicorn.run(
         create_app(settings, policy=policy),
         host=settings.api_host,
@@ -212,6 +244,7 @@ def api(
 
 
 app.add_typer(token_app, name="token")
+app.add_typer(account_app, name="account")
 app.add_typer(projections_app, name="projections")
 app.add_typer(archive_app, name="archive")  # deprecated alias of projections
 app.add_typer(audit_app, name="audit")
@@ -220,6 +253,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(calendar_app, name="calendar")
 app.command()(dispatcher)
 app.command()(projector)
+app.command("import")(import_findings)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,7 @@ Register in cli/main.py::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from typing import Annotated
 
@@ -18,6 +19,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from activities.outbox_dispatcher.dispatcher import Dispatcher
 from cli.database import database_engine
@@ -286,19 +288,56 @@ def dispatcher() -> None:
         ) from None
     configure_logging(settings.log_level, settings.log_format)
     with database_engine(settings) as engine:
-        asyncio.run(_run(settings, dispatcher_from_settings(settings, engine)))
+        from cli.metrics import DispatcherMetrics, serve_metrics
+
+        serve_metrics(
+            settings.metrics_host,
+            settings.dispatcher_metrics_port,
+            lambda registry: registry.register(DispatcherMetrics(engine)),
+        )
+        asyncio.run(_run(settings, dispatcher_from_settings(settings, engine), engine))
 
 
-async def _run(settings: Settings, worker: Dispatcher) -> None:
+LOCK_RETRY_SECONDS = 5.0
+
+
+async def _run(settings: Settings, worker: Dispatcher, engine: Engine) -> None:
+    """One dispatcher delivers at a time (``store.exclusive``): a second copy waits for
+    the lock and takes over when the first stops or its session dies."""
+    from store.exclusive import ExclusiveLock
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    structlog.get_logger("dispatcher").info(
-        _say(settings, "通知投递进程已启动", "notification dispatcher running"),
-        smtp=settings.smtp_host or "-",
-    )
+    log = structlog.get_logger("dispatcher")
+    lock = ExclusiveLock(engine, "dispatcher")
     try:
+        waiting_said = False
+        while not stop.is_set():
+            try:
+                if await asyncio.to_thread(lock.try_acquire):
+                    break
+            except Exception as exc:  # the database blinked; try again
+                log.warning("dispatcher_lock_failed", error=str(exc))
+            if not waiting_said:
+                log.info(
+                    _say(
+                        settings,
+                        "另一个通知投递进程正在运行，等待",
+                        "another dispatcher is running; waiting",
+                    )
+                )
+                waiting_said = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=LOCK_RETRY_SECONDS)
+        if stop.is_set():
+            return
+        log.info(
+            _say(settings, "通知投递进程已启动", "notification dispatcher running"),
+            smtp=settings.smtp_host or "-",
+        )
         await worker.run(stop)
     finally:
         worker.close()
+        await asyncio.to_thread(lock.release)

@@ -43,6 +43,13 @@ def projector(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, on_signal)
         with database(settings) as engine:
+            from cli.metrics import ProjectorMetrics, serve_metrics
+
+            serve_metrics(
+                settings.metrics_host,
+                settings.projector_metrics_port,
+                lambda registry: registry.register(ProjectorMetrics(engine)),
+            )
             names = ", ".join(p.name for p in chosen)
             structlog.get_logger("projector").info(
                 text("projector_running", settings.language, names=names)

@@ -5,16 +5,28 @@ explicitly; nothing below the entry points reads the environment.
 
 Environment: ``ZHENGGAI_<FIELD>`` for every field, plus the conventional
 ``DATABASE_URL`` and ``TEMPORAL_ADDRESS`` (which win over the prefixed forms).
+Each of them may instead be given as ``<NAME>_FILE``, the path of a file that
+holds the value (Docker and Kubernetes secrets), e.g.
+``ZHENGGAI_AUDIT_KEY_FILE=/run/secrets/audit_key``; the variable itself wins
+when both are set.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_core import ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from store.audit_keys import AuditKeys
 from store.engine import sqlalchemy_url
@@ -25,8 +37,75 @@ __all__ = ["Language", "Settings"]
 Language = Literal["zh-CN", "en"]
 
 
+ENV_PREFIX = "ZHENGGAI_"
+
+
+def _env_names(name: str, field: FieldInfo) -> list[str]:
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [c for c in alias.choices if isinstance(c, str)]
+    if isinstance(alias, str):
+        return [alias]
+    return [f"{ENV_PREFIX}{name.upper()}"]
+
+
+class FileVariables(PydanticBaseSettingsSource):
+    """``<NAME>_FILE=/run/secrets/x``: the value of ``<NAME>`` read from that file.
+
+    One trailing newline is dropped (``echo secret > file``). A file that cannot be
+    read is a ValidationError naming the variable, like any bad setting.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ does the work
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            for env_name in _env_names(name, field):
+                path = os.environ.get(f"{env_name}_FILE")
+                if not path:
+                    continue
+                try:
+                    value = Path(path).read_text(encoding="utf-8")
+                except OSError as exc:
+                    raise ValidationError.from_exception_data(
+                        "Settings",
+                        [
+                            {
+                                "type": "value_error",
+                                "loc": (f"{env_name}_FILE",),
+                                "input": path,
+                                "ctx": {"error": ValueError(f"cannot read {path}: {exc.strerror}")},
+                            }
+                        ],
+                    ) from None
+                # Keyed as the model validates it: by its alias where it has one.
+                key = name if field.validation_alias is None else _env_names(name, field)[0]
+                found[key] = value.removesuffix("\n").removesuffix("\r")
+                break
+        return found
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZHENGGAI_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            FileVariables(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     environment: Literal["development", "production"] = "development"
 
@@ -62,10 +141,25 @@ class Settings(BaseSettings):
     # Read at start by the API and the worker; a changed file applies to new cases only.
     policy_file: Path | None = None
 
+    # Prometheus metrics of the worker (the Temporal SDK's), the projector (lag per
+    # projection) and the dispatcher (outbox rows by status and channel), each on its
+    # own port at metrics_host; unset: not served. The API serves /metrics itself.
+    metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    projector_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    dispatcher_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The API's case gauges (open cases by light and escalation level) are counted
+    # from the case summary at most this often.
+    metrics_cache_seconds: float = Field(default=15.0, ge=0, le=3600)
+
     # Logging and language of user-facing text.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     language: Language = "zh-CN"
+
+    # The web console (/console/): a session ends after this many minutes without a
+    # request; the cookie is Secure when public_base_url is https.
+    console_session_idle_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
 
     # Key that signs audit seals; kept outside the database on purpose. After a
     # rotation the old keys go to audit_retired_keys (a JSON list of strings):
@@ -82,6 +176,10 @@ class Settings(BaseSettings):
     # application.evidence_kinds.EVIDENCE_KINDS; unset: all of them).
     evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     evidence_media_types: tuple[str, ...] | None = None
+
+    # Ledgers (台账): the Chinese font embedded in PDFs (a .ttf/.ttc file); unset: the
+    # first of WenQuanYi Micro Hei and Noto Sans CJK found at their Debian paths.
+    pdf_font: Path | None = None
 
     # Notifications (email and webhooks, delivered from the outbox).
     smtp_host: str | None = None  # unset: email rows wait as pending

@@ -100,3 +100,12 @@ async def test_broken_json_is_answered_with_its_line_and_column_in_chinese(
         },
     )
     assert english.json()["title"].startswith(f"the body is not valid JSON: near line {line}")
+
+
+async def test_a_nul_byte_in_a_query_is_bad_input_not_a_server_error(stack: Stack) -> None:
+    response = await stack.client.get(
+        "/api/v1/cases", params={"category": "环保\x00"}, headers=stack.auth("supervisor")
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    assert "空字符" in response.json()["message_zh"]

@@ -254,3 +254,18 @@ async def test_the_admin_page_lists_units_cadres_and_accounts(console: Console) 
     await expect(page.get_by_text("首次密码")).to_be_visible()
     await shot(page, "admin")
     await context.close()
+
+
+async def test_the_case_list_downloads_as_the_ledger(console: Console) -> None:
+    """导出台账 on the list gives the 整改台账 of what the list shows, as the API's ledger."""
+    context, page = await console.login("env")
+    await page.goto(f"{console.base}/console/cases?light=green")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="导出台账").click()
+    download = await waiting.value
+    assert download.suggested_filename == "整改台账.xlsx"
+    saved = await download.path()
+    assert saved is not None
+    with open(saved, "rb") as file:
+        assert file.read(4) == b"PK\x03\x04"  # an XLSX
+    await context.close()

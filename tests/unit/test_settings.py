@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -13,7 +15,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith("ZHENGGAI_") or name in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
+        if name.startswith("ZHENGGAI_") or name.removesuffix("_FILE") in (
+            "DATABASE_URL",
+            "TEMPORAL_ADDRESS",
+        ):
             monkeypatch.delenv(name)
 
 
@@ -63,3 +68,28 @@ def test_production_refuses_to_start_without_real_services_and_an_audit_key() ->
         temporal_address="t:7233",
         audit_key="k" * 32,
     )
+
+
+def test_a_secret_is_read_from_the_file_its_FILE_variable_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path
+    (folder / "key").write_text("file-audit-key-0123456789abcdef\n", encoding="utf-8")
+    (folder / "url").write_text("postgresql://api:pw@db:5432/zg", encoding="utf-8")
+    monkeypatch.setenv("ZHENGGAI_AUDIT_KEY_FILE", str(folder / "key"))
+    monkeypatch.setenv("DATABASE_URL_FILE", str(folder / "url"))
+    settings = Settings()
+    assert settings.audit_key is not None
+    assert settings.audit_key.get_secret_value() == "file-audit-key-0123456789abcdef"
+    assert settings.database_url == "postgresql://api:pw@db:5432/zg"
+    # The variable itself wins over its _FILE form.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://env@db:5432/zg")
+    assert Settings().database_url == "postgresql://env@db:5432/zg"
+
+
+def test_an_unreadable_FILE_variable_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHENGGAI_SMTP_PASSWORD_FILE", "/nonexistent/secret")
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    assert "ZHENGGAI_SMTP_PASSWORD_FILE" in str(raised.value)
+    assert "/nonexistent/secret" in str(raised.value)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
@@ -22,6 +22,7 @@ from application.case_sheet import case_sheet
 from application.commands import run_command
 from application.errors import Refusal
 from application.evidence import download_evidence, upload_evidence
+from application.ledgers.exports import iter_file, ledger_xlsx
 from application.models import ID_PATTERN, EvidenceOut
 from domain.values import Evidence
 from domain.vocabulary import CaseKind, CaseStatus, Source, TrafficLight
@@ -31,6 +32,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 CaseId = Annotated[str, Path(pattern=ID_PATTERN)]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SORTS = ("deadline", "-deadline", "last_activity", "-last_activity", "opened_at", "-opened_at")
 
 
@@ -77,21 +79,38 @@ def _filters(q: dict[str, str]) -> dict[str, object]:
     }
 
 
+def _query(q: dict[str, str], limit: int = 25) -> CaseQuery:
+    sort = q.get("sort", "deadline")
+    if sort not in SORTS:
+        raise _bad("sort")
+    return CaseQuery(
+        unit=q.get("unit") or None,
+        filters=_filters(q),
+        sort=cast(CaseSort, sort),
+        cursor=q.get("cursor"),
+        limit=limit,
+    )
+
+
+@router.get("/cases/export")
+async def case_list_export(request: Request, person: Person) -> Response:
+    """The list as it is filtered, as the 整改台账 (the ledger use case, the API's file)."""
+    q = {k: v for k, v in request.query_params.items() if v and k != "cursor"}
+    path = await ledger_xlsx(console_services(request), person.caller, _query(q))
+    name = quote("整改台账.xlsx")
+    return StreamingResponse(
+        iter_file(path),
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
 @router.get("/cases")
 async def case_list(request: Request, person: Person) -> Response:
     services = console_services(request)
     q = {k: v for k, v in request.query_params.items() if v}
-    sort = q.get("sort", "deadline")
-    if sort not in SORTS:
-        raise _bad("sort")
-    unit = q.get("unit") or None
-    query = CaseQuery(
-        unit=unit,
-        filters=_filters(q),
-        sort=cast(CaseSort, sort),
-        cursor=q.get("cursor"),
-        limit=25,
-    )
+    query = _query(q)
+    unit = query.unit
     found = await case_page(services, person.caller, query)
     overview = await board(services, person.caller, unit)
     kept = {k: v for k, v in q.items() if k != "cursor"}
