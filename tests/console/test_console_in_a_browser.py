@@ -5,9 +5,11 @@ docs/screenshots/. The tests run in order and share the case."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -266,6 +268,6 @@ async def test_the_case_list_downloads_as_the_ledger(console: Console) -> None:
     assert download.suggested_filename == "整改台账.xlsx"
     saved = await download.path()
     assert saved is not None
-    with open(saved, "rb") as file:
-        assert file.read(4) == b"PK\x03\x04"  # an XLSX
+    content = await asyncio.to_thread(Path(saved).read_bytes)
+    assert content[:4] == b"PK\x03\x04"  # an XLSX
     await context.close()

@@ -82,7 +82,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "export": ("导出台账", "Export the ledger"),
-    "export.note": ("（按当前筛选条件导出 Excel 台账）", "(the list as filtered, as an Excel ledger)"),
+    "export.note": (
+        "（按当前筛选条件导出 Excel 台账）",
+        "(the list as filtered, as an Excel ledger)",
+    ),
     "case.facts": ("基本情况", "Facts"),
     "case.light": ("亮灯", "Light"),
     "case.reason": ("原因", "Why"),
