@@ -65,6 +65,12 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # uvicorn's own logging setup (when something started it with its default config)
+    # gives its loggers their handlers and stops propagation: take them back.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        own = logging.getLogger(name)
+        own.handlers.clear()
+        own.propagate = True
     # Libraries that narrate routine steps at INFO; their warnings still show.
     if level != "DEBUG":
         for name in NOISY_LIBRARIES:

@@ -142,7 +142,9 @@ async def console(
     settings = Settings(database_url=database_url, task_queue=queue, api_port=port)
     app = create_app(settings, engine=engine, temporal_client=dev_server_env.client)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", log_config=None
+        )
     )
     serving = asyncio.create_task(server.serve())
     async with build_worker(
