@@ -182,7 +182,12 @@ class DuplicateWords(BaseModel):
     @classmethod
     def _table(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return sorted((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in value.items())
+            # A variant list that is neither text nor a list (``{a = 3}``) is left for the
+            # field's own validation, which names the key, instead of failing here.
+            return sorted(
+                (k, (v,) if isinstance(v, str) else tuple(v) if isinstance(v, list | tuple) else v)
+                for k, v in value.items()
+            )
         return value
 
     def lexicon(self) -> Lexicon:

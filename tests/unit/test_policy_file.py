@@ -206,3 +206,11 @@ def test_a_year_within_sixty_days_without_data_is_warned_about(tmp_path: Path) -
     added = read_policy_file(_write(tmp_path, f"[[calendar.years]]\nyear = {last_official + 1}\n"))
     assert added.base.calendar.year_source(last_official + 1) == "operator"
     assert provisional_warning(added, late_in_it) is None
+
+
+def test_a_synonym_entry_that_is_not_a_list_is_a_policy_problem_not_a_crash() -> None:
+    from domain.policy import PolicyInvalid, policy_book_from_mapping
+
+    with pytest.raises(PolicyInvalid) as refused:
+        policy_book_from_mapping({"duplicates": {"synonyms": {"河道": 3}}})
+    assert "duplicates.synonyms" in str(refused.value)
