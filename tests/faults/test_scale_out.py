@@ -226,9 +226,14 @@ async def test_two_workers_and_two_apis_lose_and_double_nothing_when_a_worker_di
         clients = Clients([f"http://127.0.0.1:{p}" for p in ports], tokens)
 
         answered_at_kill: list[int] = []
+        total = CASES * (1 + 2 * (PROGRESS + 3))
 
         async def kill_one_worker() -> None:
-            await asyncio.sleep(2.0)  # mid-burst
+            # Mid-burst whatever the machine's speed: once a fifth of the answers are in.
+            for _ in range(60_000):  # at most 5 minutes
+                if clients.answered >= total // 5:
+                    break
+                await asyncio.sleep(0.005)
             workers[0].kill()
             answered_at_kill.append(clients.answered)
 
@@ -250,7 +255,6 @@ async def test_two_workers_and_two_apis_lose_and_double_nothing_when_a_worker_di
             assert types.count("ClosureRequested") == 1, types
         assert len({case_id for case_id, _ in driven}) == CASES
 
-        total = CASES * (1 + 2 * (PROGRESS + 3))
         assert 0 < answered_at_kill[0] < total, answered_at_kill  # the kill was mid-burst
     finally:
         for worker in workers:
