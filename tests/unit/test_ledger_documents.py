@@ -33,7 +33,9 @@ def pdf_text(data: bytes) -> str:
 
     import pypdf
 
-    return "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    # Layout mode keeps a table row on one line, as pdftotext -layout does.
+    pages = pypdf.PdfReader(io.BytesIO(data)).pages
+    return "\n".join(p.extract_text(extraction_mode="layout") for p in pages)
 
 
 EVENTS: list[tuple[str, dict[str, Any], datetime]] = [
