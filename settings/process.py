@@ -127,8 +127,11 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
 
-    # Worker: only this many case workflows stay cached in memory.
-    max_cached_workflows: int = Field(default=1000, ge=0)
+    # Worker: only this many case workflows stay cached in memory. Cases wait weeks
+    # between events, so a case out of the cache costs one replay of a short history
+    # when it wakes; 500 keeps the worker under 300 MB with 10,000 open cases
+    # (docs/performance.md), where Temporal's default of 1000 does not.
+    max_cached_workflows: int = Field(default=500, ge=0)
     # A case's workflow continues as new once a run's history holds this many events.
     case_history_limit: int = Field(default=2_000, ge=10, le=40_000)
 
