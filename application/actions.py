@@ -21,9 +21,10 @@ from domain import commands as c
 from domain.case import decide
 from domain.errors import InvalidCommand, InvalidState, PermissionDenied
 from domain.state import CaseState
-from domain.vocabulary import AccountabilityAction, Actor, Role
+from domain.values import Milestone
+from domain.vocabulary import AccountabilityAction, Actor, CaseKind, Role
 
-__all__ = ["ACTIONS", "Action", "available_actions"]
+__all__ = ["ACTIONS", "REVISED_PLAN", "Action", "available_actions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +48,15 @@ ACTIONS: dict[str, tuple[str, str, Role]] = {
     "tolerance": ("容错免责", "Error-tolerance exemption", Role.SUPERVISOR),
     "deadline": ("调整整改期限", "Set the deadline", Role.SUPERVISOR),
     "target": ("设定整改目标", "Set the target", Role.SUPERVISOR),
+    "milestones": ("调整阶段节点", "Change the milestones", Role.SUPERVISOR),
     "assign": ("指定责任人", "Assign a cadre", Role.SUPERVISOR),
     "reassign": ("移交责任单位", "Transfer to another unit", Role.SUPERVISOR),
     "satisfaction": ("满意度回访", "Satisfaction visit", Role.SUPERVISOR),
     "reopen": ("回头看重新打开", "Reopen (look-back)", Role.SUPERVISOR),
     "withdraw": ("撤销案件", "Withdraw the case", Role.SUPERVISOR),
 }
+# The plan again once one was submitted: the same command, a revised plan (修改整改方案).
+REVISED_PLAN = ("修改整改方案", "Revise the plan")
 
 
 def _dry(name: str, actor: Actor, state: CaseState, today: date) -> c.Command:
@@ -86,6 +90,12 @@ def _dry(name: str, actor: Actor, state: CaseState, today: date) -> c.Command:
             return c.SetDeadline(actor=actor, deadline=later, reason=reason)
         case "target":
             return c.SetTarget(actor=actor, target=reason)
+        case "milestones":
+            current = tuple(
+                Milestone(milestone_id=m.milestone_id, title=m.title, due=m.due)
+                for m in state.milestones
+            )
+            return c.SetMilestones(actor=actor, milestones=current, reason=reason)
         case "assign":
             return c.AssignResponsibility(actor=actor, cadre_id=state.cadre_id, reason=reason)
         case "reassign":
@@ -124,7 +134,11 @@ def _actions(services: Services, actor: Actor, state: CaseState) -> list[Action]
             continue
         if name == "milestone-report" and not any(not m.reported for m in state.milestones):
             continue  # nothing to report: the placeholder would only fail on its content
+        if name == "milestones" and state.kind is not CaseKind.LONG_TERM:
+            continue  # only a long-term case has milestones, whatever the form says
         if _allowed(_dry(name, actor, state, today), state, now, services):
+            if name == "plan" and state.plan_submitted:
+                zh, en = REVISED_PLAN
             found.append(Action(name, zh, en, role))
     return found
 

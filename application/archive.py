@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from application.access import in_scope
 from application.caller import Caller
+from application.case_lists import CaseQuery, case_page
 from application.errors import Refusal
 from application.services import Services
 from domain.archive import CadreArchive, Period, cadre_archive
@@ -19,7 +20,7 @@ from domain.policy import DEFAULT_POLICY
 from store.event_store import EventStore
 from store.projections.cadre_archive import read_archive
 
-__all__ = ["archive_of"]
+__all__ = ["archive_of", "case_titles"]
 
 
 def _archive(store: EventStore, cadre_id: str, period: Period) -> CadreArchive:
@@ -45,3 +46,22 @@ async def archive_of(
         year = DEFAULT_POLICY.today(datetime.now(UTC)).year
     period = Period(year=year, quarter=quarter)
     return await asyncio.to_thread(_archive, services.store, cadre_id, period)
+
+
+async def case_titles(
+    services: Services, caller: Caller, archive: CadreArchive
+) -> dict[str, tuple[str, str]]:
+    """The cases behind an archive's figures as the caller may see them: the timeline's
+    reference of each (its stream id) -> (case id, title), from one read of the cadre's
+    cases in the case list. A case since moved to another cadre, or out of the caller's
+    scope, is left out (shown by its reference)."""
+    wanted = {entry.case_id for entry in archive.timeline}
+    if not wanted:
+        return {}
+    query = CaseQuery(filters={"cadre_id": archive.cadre_id}, sort="-last_activity", limit=1000)
+    found: dict[str, tuple[str, str]] = {}
+    for row in (await case_page(services, caller, query)).items:
+        for ref in (row.stream_id, row.case_id):
+            if ref in wanted:
+                found[ref] = (row.case_id, row.title)
+    return found

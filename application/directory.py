@@ -15,7 +15,7 @@ from domain.policy import PolicyBook
 from domain.vocabulary import Role
 from store.directory import Cadre, DirectoryError, Unit
 
-__all__ = ["add_cadres", "add_units", "cadres_of", "subtree_of"]
+__all__ = ["add_cadres", "add_units", "cadres_of", "subtree_of", "unit_name", "unit_names"]
 
 
 _MESSAGES = {
@@ -114,3 +114,14 @@ async def add_cadres(
 
 async def cadres_of(services: Services, unit_id: str | None) -> list[CadreOut]:
     return [_cadre_out(c) for c in await asyncio.to_thread(services.directory.cadres, unit_id)]
+
+
+async def unit_name(services: Services, unit_id: str) -> str:
+    """The unit's name (its id when there is no such unit)."""
+    unit = await asyncio.to_thread(services.directory.unit, unit_id)
+    return unit_id if unit is None else unit.name
+
+
+async def unit_names(services: Services) -> dict[str, str]:
+    """Every unit's name by its id."""
+    return {u.unit_id: u.name for u in await asyncio.to_thread(services.directory.all_units)}

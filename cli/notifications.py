@@ -22,13 +22,14 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from activities.outbox_dispatcher.dispatcher import Dispatcher
+from application import notifications as contacts
+from application.errors import Refusal
 from cli.database import database_engine
 from cli.logs import configure_logging
 from cli.preflight import UsageProblem, exit_with
 from settings import Settings
 from store.outbox import (
     Channel,
-    ContactError,
     ContactRole,
     Outbox,
     OutboxError,
@@ -144,21 +145,18 @@ def retry(notification_id: Annotated[int, typer.Argument(help="The row's id (see
     )
 
 
-def _contact_problem(
-    settings: Settings, exc: ContactError, unit: str | None = None
-) -> UsageProblem:
-    zh = {
-        "unit_not_found": f"单位 {unit} 不存在",
-        "contact_exists": "该接收方已存在",
-        "contact_not_found": "接收方不存在",
-        "invalid_address": (
-            "地址格式不对（邮箱，或 http(s) 网址；钉钉需 access_token，企业微信需 key）"
-        ),
-        "secret_needed": "Webhook 需要签名密钥：--secret，或设置 ZHENGGAI_WEBHOOK_SECRET",
-        "queued_rows": "该接收方还有待投递的通知：请选择 --cancel-queued 或 --redirect-to 编号",
-        "invalid_choice": "--cancel-queued 与 --redirect-to 只能选一个",
-    }.get(exc.code, str(exc))
-    return UsageProblem(_say(settings, f"{zh}（{exc}）", str(exc)))
+# What the CLI adds to a refusal: the option that answers it.
+_CLI_HINTS = {
+    "queued_rows": "--cancel-queued | --redirect-to ID",
+    "secret_needed": "--secret",
+    "invalid_choice": "--cancel-queued | --redirect-to ID",
+}
+
+
+def _contact_problem(settings: Settings, refusal: Refusal) -> UsageProblem:
+    message = refusal.message(settings.language)
+    hint = _CLI_HINTS.get(refusal.code)
+    return UsageProblem(f"{message}（{hint}）" if hint else message)
 
 
 @contact_app.command("add")
@@ -180,18 +178,19 @@ def add_contact(
     settings = _settings()
     with database_engine(settings) as engine:
         try:
-            contact = UnitContacts(engine).add(
-                unit,
-                role,
-                channel,
-                address,
+            contact = contacts.add_contact(
+                UnitContacts(engine),
+                unit_id=unit,
+                role=role,
+                channel=channel,
+                address=address,
                 name=name,
                 secret=secret,
                 digest=digest,
                 default_secret=settings.webhook_secret is not None,
             )
-        except ContactError as exc:
-            raise exit_with(_contact_problem(settings, exc, unit)) from exc
+        except Refusal as refusal:
+            raise exit_with(_contact_problem(settings, refusal)) from refusal
     typer.echo(
         _say(settings, f"已添加接收方 {contact.contact_id}", f"contact {contact.contact_id} added")
     )
@@ -212,7 +211,8 @@ def update_contact(
     settings = _settings()
     with database_engine(settings) as engine:
         try:
-            UnitContacts(engine).update(
+            contacts.update_contact(
+                UnitContacts(engine),
                 contact_id,
                 address=address,
                 name=name,
@@ -221,8 +221,8 @@ def update_contact(
                 digest=digest,
                 default_secret=settings.webhook_secret is not None,
             )
-        except ContactError as exc:
-            raise exit_with(_contact_problem(settings, exc)) from exc
+        except Refusal as refusal:
+            raise exit_with(_contact_problem(settings, refusal)) from refusal
     typer.echo(_say(settings, f"已更新接收方 {contact_id}", f"contact {contact_id} updated"))
 
 
@@ -231,18 +231,17 @@ def list_contacts(unit: Annotated[str | None, typer.Option(help="Only this unit.
     """List the recipients of notices per unit (never their secrets)."""
     settings = _settings()
     with database_engine(settings) as engine:
-        contacts = UnitContacts(engine).contacts(unit)
+        found = contacts.contact_list(UnitContacts(engine), unit)
     table = Table("id", "unit", "role", "channel", "address", "name", "signed", "digest")
-    for c in contacts:
-        shown = c.address if c.channel is Channel.EMAIL else c.address.split("?", 1)[0]
+    for c in found:
         table.add_row(
             str(c.contact_id),
             c.unit_id,
             c.role.value,
             c.channel.value,
-            shown,
+            c.address,
             c.name,
-            "yes" if c.secret else "",
+            "yes" if c.signed else "",
             "daily" if c.digest else "",
         )
     Console(width=200).print(table)
@@ -263,15 +262,14 @@ def remove_contact(
     settings = _settings()
     with database_engine(settings) as engine:
         try:
-            removed = UnitContacts(engine).remove(
-                contact_id, cancel_queued=cancel_queued, redirect_to=redirect_to
+            contacts.remove_contact(
+                UnitContacts(engine),
+                contact_id,
+                cancel_queued=cancel_queued,
+                redirect_to=redirect_to,
             )
-        except ContactError as exc:
-            raise exit_with(_contact_problem(settings, exc)) from exc
-    if not removed:
-        raise exit_with(
-            UsageProblem(_say(settings, f"接收方 {contact_id} 不存在", f"no contact {contact_id}"))
-        )
+        except Refusal as refusal:
+            raise exit_with(_contact_problem(settings, refusal)) from refusal
     typer.echo(_say(settings, f"已删除接收方 {contact_id}", f"contact {contact_id} removed"))
 
 

@@ -102,7 +102,7 @@ class Contact:
     channel: Channel
     address: str
     name: str
-    secret: str | None
+    signed: bool  # a signing key of its own (the key itself is never read back here)
     digest: bool = False  # a daily digest on this channel instead of one message each
 
 
@@ -594,15 +594,15 @@ def _contact(m: RowMapping) -> Contact:
         channel=Channel(m["channel"]),
         address=m["address"],
         name=m["name"],
-        secret=m["secret"],
+        signed=bool(m["signed"]),
         digest=bool(m["digest"]),
     )
 
 
-_CONTACT = "c.contact_id, c.unit_id, c.role, c.channel, c.address, c.name, c.secret, c.digest"
-# Who receives, without the signing key (the API may read contacts, not their secrets;
-# the dispatcher reads the key when it claims a row).
-_CONTACT_NO_SECRET = _CONTACT.replace("c.secret", "NULL::text AS secret")
+# Who receives, never the signing key: the API (the console's admin page) reads and
+# writes contacts but may not read a key back (migration 0018); the dispatcher reads
+# the key when it claims a row.
+_CONTACT = "c.contact_id, c.unit_id, c.role, c.channel, c.address, c.name, c.signed, c.digest"
 _INSERT_CONTACT = (
     "INSERT INTO unit_contacts AS c (unit_id, role, channel, address, name, secret, digest) "  # noqa: S608
     f"VALUES (:unit, :role, :channel, :address, :name, :secret, :digest) RETURNING {_CONTACT}"
@@ -612,7 +612,7 @@ _ROBOT_TOKEN = {Channel.DINGTALK: "access_token", Channel.WECOM: "key"}
 
 
 def check_contact(
-    channel: Channel, address: str, secret: str | None, *, default_secret: bool = False
+    channel: Channel, address: str, signed: bool, *, default_secret: bool = False
 ) -> None:
     """Refuses a contact that can never receive anything: a malformed email address, a
     URL that is not http(s), a robot URL without its token (DingTalk ``access_token``,
@@ -632,7 +632,7 @@ def check_contact(
         raise ContactError(
             "invalid_address", f"a {channel.value} robot URL needs its ?{token}=… in the query"
         )
-    if channel is Channel.WEBHOOK and not secret and not default_secret:
+    if channel is Channel.WEBHOOK and not signed and not default_secret:
         raise ContactError(
             "secret_needed", "a webhook needs --secret (or ZHENGGAI_WEBHOOK_SECRET) to sign with"
         )
@@ -657,7 +657,7 @@ class UnitContacts:
         default_secret: bool = False,
     ) -> Contact:
         """Checked first (``check_contact``); ``default_secret``: ZHENGGAI_WEBHOOK_SECRET is set."""
-        check_contact(channel, address, secret, default_secret=default_secret)
+        check_contact(channel, address, bool(secret), default_secret=default_secret)
         try:
             with self.engine.begin() as conn:
                 if (
@@ -740,24 +740,25 @@ class UnitContacts:
                 if found is None:
                     raise ContactError("contact_not_found", f"no contact {contact_id}")
                 old = _contact(found)
-                new_secret = (
-                    None if clear_secret else (secret if secret is not None else old.secret)
-                )
+                # The key is written only when it changes: the old one is never read.
+                new_key = clear_secret or secret is not None
+                signed = False if clear_secret else (bool(secret) if new_key else old.signed)
                 new_address = address if address is not None else old.address
                 new_digest = old.digest if digest is None else digest
-                check_contact(old.channel, new_address, new_secret, default_secret=default_secret)
+                check_contact(old.channel, new_address, signed, default_secret=default_secret)
+                set_key = "secret = :secret, " if new_key else ""
                 updated = (
                     conn.execute(
                         text(
                             "UPDATE unit_contacts AS c SET address = :address, name = :name, "  # noqa: S608
-                            "secret = :secret, digest = :digest, updated_at = now() "
+                            f"{set_key}digest = :digest, updated_at = now() "
                             f"WHERE c.contact_id = :id RETURNING {_CONTACT}"
                         ),
                         {
                             "id": contact_id,
                             "address": new_address,
                             "name": old.name if name is None else name,
-                            "secret": new_secret,
+                            "secret": None if clear_secret else (secret or None),
                             "digest": new_digest,
                         },
                     )
@@ -881,7 +882,7 @@ def _resolve(conn: Connection, unit_id: str, role: ContactRole) -> list[Contact]
     found = list(
         conn.execute(
             text(
-                f"SELECT {_CONTACT_NO_SECRET}, length(u.path) AS depth "  # noqa: S608
+                f"SELECT {_CONTACT}, length(u.path) AS depth "  # noqa: S608
                 "FROM unit_contacts c "
                 "JOIN units u ON u.unit_id = c.unit_id "
                 "JOIN units me ON me.unit_id = :unit "

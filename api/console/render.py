@@ -31,9 +31,15 @@ _env = Environment(
 )
 
 
-def _cn_date(value: date | datetime | None, language: str = "zh-CN") -> str:
+def _cn_date(value: date | datetime | str | None, language: str = "zh-CN") -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):  # a date as events keep it (ISO), e.g. a proposed deadline
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            return value
+        return _cn_date(parsed, language)
     if isinstance(value, datetime):
         local = value.astimezone(CHINA)
         if language == "en":

@@ -5,6 +5,7 @@ small unit tree, one account per role, and Chromium (Debian's, never downloaded)
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -155,7 +156,20 @@ async def console(
                 break
             await asyncio.sleep(0.05)
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            # A Chinese browser, as on a Chinese desktop: --lang (and LANGUAGE) set its UI
+            # language, the context's locale the pages' Accept-Language and Intl. Debian's
+            # Chromium without chromium-l10n has only en-US strings, so date fields are
+            # also told to follow the page's lang="zh-CN" (2027/03/07, not 03/07/2027).
+            # The console draws its own file button (选择文件) in any case.
+            browser = await pw.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--lang=zh-CN",
+                    "--enable-blink-features=LangAttributeAwareFormControlUI",
+                ],
+                env={**os.environ, "LANGUAGE": "zh_CN"},
+            )
             try:
                 yield Console(f"http://127.0.0.1:{port}", engine, browser, follow)
             finally:

@@ -102,9 +102,13 @@ async def test_a_unit_submits_a_plan_reports_progress_with_a_file_and_asks_for_t
     box = page.locator("#do-progress")
     await box.locator("summary").click()
     await box.get_by_label("进展情况").fill("曝气设备已到货，正在安装。")
+    # The file input reads in Chinese whatever the browser's language.
+    await expect(box.locator(".file-button")).to_have_text("选择文件")
+    await expect(box.locator(".file-chosen")).to_have_text("未选择文件")
     await box.get_by_label("附件（可选）").set_input_files(
         {"name": "现场照片.png", "mimeType": "image/png", "buffer": _png()}
     )
+    await expect(box.locator(".file-chosen")).to_have_text("现场照片.png")
     await box.get_by_role("button", name="提交").click()
     await expect(page.get_by_text("已办理：报告整改进展")).to_be_visible()
     await expect(page.locator("#evidence ~ table img[alt='现场照片.png']")).to_have_count(1)
@@ -128,6 +132,10 @@ async def test_the_supervisor_grants_the_extension_from_their_to_dos(console: Co
     console.caught_up()
     context, page = await console.login("sup")
     await expect(page.get_by_role("heading", name="待审批的延期申请（1）")).to_be_visible()
+    waiting = page.locator("table").first
+    await expect(waiting.locator("tbody td").nth(2)).to_have_text("某县生态环境局")
+    await expect(waiting).to_contain_text(f"{DEADLINE.year}年{DEADLINE.month}月{DEADLINE.day}日")
+    await expect(waiting).to_contain_text("个工作日")
     await shot(page, "todos_supervisor")
     await page.get_by_role("link", name="乡镇污水处理厂出水氨氮超标").first.click()
     await page.wait_for_url(f"**/cases/{case}")
@@ -159,13 +167,15 @@ async def test_closure_is_rejected_then_verified(console: Console) -> None:
     console.caught_up()
     await sup.goto(f"{console.base}/console/board")
     await expect(sup.get_by_role("link", name="某县生态环境局", exact=True)).to_be_visible()
+    await expect(sup.locator("h1")).to_contain_text("范围：某市")
     await shot(sup, "board")
     await sup.get_by_role("link", name="某县生态环境局", exact=True).click()
     await sup.wait_for_url("**/console/cases?unit=county-env")
     await shot(sup, "cases")
     await sup.goto(f"{console.base}/console/archive?cadre=cadre-42&year={date.today().year}")
     await expect(sup.get_by_text("承担整改案件")).to_be_visible()
-    await expect(sup.get_by_role("link", name=case).first).to_be_visible()
+    behind = sup.get_by_role("link", name="乡镇污水处理厂出水氨氮超标").first
+    await expect(behind).to_have_attribute("href", f"/console/cases/{case}")
     await shot(sup, "archive")
     await sup_context.close()
     await context.close()

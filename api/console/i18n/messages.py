@@ -161,12 +161,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "new.milestone_title": ("节点目标", "Milestone"),
     "new.milestone_due": ("到期日", "Due"),
     "new.add_milestone": ("再加一个节点", "Add a milestone"),
-    "new.force_new": ("即使与已有案件相似也新立案件", "Open a new case even if it repeats one"),
     "new.submit": ("登记并立项", "Record and open"),
-    "new.duplicates_todo": (
-        "提交后系统会检查本单位在办案件中是否有重复问题（减负），重复的将合并为一个来源。",
-        "On submit, a finding that repeats an open case of the unit is merged into it (减负).",
+    "new.check": ("请检查以下内容：", "Check these fields: "),
+    "new.invalid": ("未填写或格式不正确", "missing or not valid"),
+    "dup.title": ("可能重复的在办案件", "Open cases this may repeat"),
+    "dup.hint": (
+        "本单位以下在办案件与该问题相似。请选择：并入其中一件（作为它的又一个问题来源，减负），"
+        "或确认不是同一问题、另行立项。",
+        "These open cases of the unit look like this finding. Choose: merge it into one of "
+        "them (one more source of that case), or open a new case if it is another problem.",
     ),
+    "dup.idle": (
+        "选择责任单位并填写问题标题后，系统会比对本单位的在办案件，可能重复的将在这里列出。",
+        "Once the unit and the title are given, the unit's open cases that may be the same "
+        "problem are listed here.",
+    ),
+    "dup.none": (
+        "未发现本单位有相似的在办案件，提交后将新立案件。",
+        "No open case of the unit looks the same: submitting opens a new case.",
+    ),
+    "dup.choice": ("选择", "Choice"),
+    "dup.merge": ("并入此案件", "Merge into it"),
+    "dup.merge_into": ("并入案件「{title}」", "Merge into “{title}”"),
+    "dup.new": ("不是同一问题，另行立项", "Not the same problem: open a new case"),
+    "dup.similarity": ("相似度", "Similarity"),
+    "dup.new_window": ("在新窗口打开", "opens in a new window"),
+    "dup.must_choose": (
+        "该问题可能与本单位下列在办案件重复，请选择：并入其中一件，或另行立项。",
+        "This finding may repeat an open case of the unit listed below: choose to merge it "
+        "into one of them, or to open a new case.",
+    ),
+    "ms.row": ("第 {n} 个阶段节点：", "Milestone {n}: "),
+    "ms.hint": (
+        "清空一行即删除该节点；已报告的节点不能修改或删除。节点到期日须晚于今天、"
+        "不晚于整改期限，并依次递增。",
+        "Clear a row to remove its milestone; a reported milestone cannot change. Due dates "
+        "are after today, by the deadline, and increasing.",
+    ),
+    "ms.both": (
+        "第 {n} 个阶段节点须同时填写节点目标和到期日",
+        "Milestone {n} needs both what is due and its date",
+    ),
+    "ms.reason": ("请填写调整理由", "Give the reason for the change"),
+    "ms.locked": ("已报告，不可修改", "reported, cannot change"),
     "board.title": ("亮灯看板", "Light board"),
     "board.unit": ("单位", "Unit"),
     "board.cases": ("案件", "Cases"),
@@ -209,10 +246,66 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.cadre_id": ("干部编号", "Cadre id"),
     "admin.post": ("职务", "Post"),
     "admin.contacts": ("通知接收方", "Notification contacts"),
-    "admin.contacts_cli": (
-        "通知接收方用命令行维护：zhenggai notifications contact add|list",
-        "Contacts are kept with: zhenggai notifications contact add|list",
+    "admin.contacts_link": (
+        "查看和维护各单位的通知接收方",
+        "See and keep each unit's notification contacts",
     ),
+    "contacts.roles_note": (
+        "联络人收到本单位案件的全部通知；单位领导自催办起收到；"
+        "督办部门和挂牌督办接收方自相应级别起收到，并覆盖下级单位。",
+        "The contact person gets every notice of the unit's cases; the leader from urging on;"
+        " the supervising department and listed-supervision recipients from their level on,"
+        " for the whole subtree.",
+    ),
+    "contacts.all_units": ("全部单位", "All units"),
+    "contacts.show": ("查看", "Show"),
+    "contacts.role": ("接收角色", "Receives as"),
+    "contacts.channel": ("渠道", "Channel"),
+    "contacts.address": ("地址（邮箱或网址）", "Address (email or URL)"),
+    "contacts.address_short": ("地址", "Address"),
+    "contacts.address_keep": ("地址（留空不变）", "Address (empty: unchanged)"),
+    "contacts.name": ("姓名或说明（可选）", "Name or note (optional)"),
+    "contacts.name_short": ("姓名或说明", "Name or note"),
+    "contacts.secret": (
+        "签名密钥（Webhook、钉钉，可选）",
+        "Signing key (webhook, DingTalk; optional)",
+    ),
+    "contacts.secret_keep": ("新签名密钥（留空不变）", "New signing key (empty: unchanged)"),
+    "contacts.clear_secret": ("清除签名密钥", "Remove the signing key"),
+    "contacts.digest": ("每日汇总发送一次", "One daily digest"),
+    "contacts.sending": ("发送方式", "Sending"),
+    "contacts.daily": ("每日汇总", "daily digest"),
+    "contacts.immediate": ("逐条发送", "each at once"),
+    "contacts.signed": ("已设签名密钥", "signed"),
+    "contacts.queued": ("待投递", "Queued"),
+    "contacts.none": (
+        "还没有通知接收方：这里的通知会记为“无接收方”，不会发出。",
+        "No contact yet: notices here are kept as unaddressed and not sent.",
+    ),
+    "contacts.add": ("添加接收方", "Add a contact"),
+    "contacts.edit": ("修改", "Edit"),
+    "contacts.editing": ("修改接收方", "Edit the contact"),
+    "contacts.save": ("保存修改", "Save changes"),
+    "contacts.cancel": ("取消", "Cancel"),
+    "contacts.remove": ("删除接收方", "Remove the contact"),
+    "contacts.remove_note": (
+        "该接收方没有待投递的通知；删除后不再向其发送。",
+        "No notice is queued for this contact; once removed, nothing more goes to it.",
+    ),
+    "contacts.queued_note": (
+        "该接收方还有 {n} 条待投递的通知（待发送或发送失败），删除前请选择如何处理：",
+        "{n} notices are still queued for this contact (pending or failed): before removing"
+        " it, choose what becomes of them:",
+    ),
+    "contacts.cancel_queued": ("取消这些通知", "Cancel them"),
+    "contacts.redirect": ("转给另一个接收方", "Send them to another contact"),
+    "contacts.done.added": ("已添加接收方", "Contact added"),
+    "contacts.done.updated": ("已保存接收方的修改", "Contact changed"),
+    "contacts.done.removed": ("已删除接收方", "Contact removed"),
+    "file.choose": ("选择文件", "Choose a file"),
+    "file.none": ("未选择文件", "No file chosen"),
+    "archive.avg_days": ("平均整改用时（天）", "Average days to close"),
+    "archive.avg_satisfaction": ("平均满意度（%）", "Average satisfaction (%)"),
     "admin.outbox": ("发送失败的通知", "Dead notifications"),
     "days_left": ("还剩 {n} 个工作日", "{n} working days left"),
     "days_today": ("今天到期", "due today"),
@@ -227,6 +320,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "yellow": ("黄灯：临近期限或节点滞后", "yellow: near the deadline or behind"),
         "red": ("红灯：已逾期", "red: overdue"),
         "grey": ("灰灯：已结束", "grey: finished"),
+    },
+    "band": {
+        "automatic": ("高度相似", "very similar"),
+        "possible": ("可能重复", "possibly the same"),
     },
     "light_short": {
         "green": ("绿灯", "green"),
@@ -316,6 +413,18 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "AccountabilityRecorded": ("记录问责", "accountability recorded"),
         "ToleranceApplied": ("容错免责", "tolerance applied"),
         "DeadlineRecomputed": ("重新计算期限", "deadline recomputed"),
+    },
+    "contact_role": {
+        "contact": ("联络人", "contact person"),
+        "leader": ("单位领导", "leader"),
+        "supervising": ("督办部门", "supervising department"),
+        "listed": ("挂牌督办接收方", "listed-supervision recipient"),
+    },
+    "channel": {
+        "email": ("电子邮件", "email"),
+        "webhook": ("Webhook（签名 JSON）", "webhook (signed JSON)"),
+        "dingtalk": ("钉钉群机器人", "DingTalk robot"),
+        "wecom": ("企业微信群机器人", "WeCom robot"),
     },
     "figure": {
         "cases_assigned": ("承担整改案件", "cases assigned"),

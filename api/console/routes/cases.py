@@ -4,7 +4,9 @@ with its action forms, evidence upload, download and preview."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
+from itertools import zip_longest
 from typing import Annotated, Any, cast
 from urllib.parse import quote
 
@@ -14,7 +16,9 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.console.forms import FORMS, build_command
+from api.console.i18n import translate
 from api.console.render import page
+from api.console.routes.findings import milestone_message
 from api.console.sessions import PATH, Person, PersonPosting, console_services
 from application.actions import ACTIONS
 from application.case_lists import CaseQuery, board, case_page
@@ -24,6 +28,7 @@ from application.errors import Refusal
 from application.evidence import download_evidence, upload_evidence
 from application.ledgers.exports import iter_file, ledger_xlsx
 from application.models import ID_PATTERN, EvidenceOut
+from domain.commands import Command, SetMilestones
 from domain.values import Evidence
 from domain.vocabulary import CaseKind, CaseStatus, Source, TrafficLight
 from store.projections.case_summary import CaseSort
@@ -139,9 +144,17 @@ async def _case_page(
     errors: dict[str, str] | None = None,
     typed: dict[str, dict[str, str]] | None = None,
     status: int = 200,
+    milestone_rows: list[MilestoneRow] | None = None,
 ) -> Response:
     sheet = await case_sheet(console_services(request), person.caller, case_id)
     done = request.query_params.get("done")
+    state = sheet.case.state
+    if milestone_rows is None:  # the case's milestones, and a free row for a new one
+        milestone_rows = [
+            MilestoneRow(m.milestone_id, m.title, m.due.isoformat()) for m in state.milestones
+        ]
+        milestone_rows.append(MilestoneRow("", "", ""))
+    reported = {m.milestone_id for m in state.milestones if m.reported}
     return page(
         request,
         "case.html",
@@ -153,9 +166,20 @@ async def _case_page(
             "typed": typed or {},
             "done": done,
             "done_label": _done_label(done, request.state.console_language),
+            "milestone_rows": milestone_rows,
+            "reported": reported,
         },
         status,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneRow:
+    """One row of the milestones form: an id (empty for a new milestone), what, when."""
+
+    milestone_id: str
+    title: str
+    due: str
 
 
 def _done_label(done: str | None, language: str) -> str:
@@ -272,3 +296,90 @@ async def case_action(
             status=refusal.status,
         )
     return RedirectResponse(f"{PATH}/cases/{case_id}?done={action}", status_code=303)
+
+
+def _milestone_rows(form: Any) -> list[MilestoneRow]:
+    columns = [
+        [v for v in form.getlist(name) if isinstance(v, str)]
+        for name in ("milestone_id", "milestone_title", "milestone_due")
+    ]
+    return [
+        MilestoneRow(mid, title, due) for mid, title, due in zip_longest(*columns, fillvalue="")
+    ]
+
+
+def _set_milestones(rows: list[MilestoneRow], reason: str, actor: Any) -> Command:
+    """The SetMilestones of the form: a cleared row is removed, a new row takes the
+    first free ``m<n>`` (never an id the form still names, so none is reused)."""
+    taken = {r.milestone_id for r in rows if r.milestone_id}
+    milestones = []
+    number = 0
+    for index, row in enumerate(rows, start=1):
+        title, due = row.title.strip(), row.due.strip()
+        if not title and not due:
+            continue
+        if not title or not due:
+            zh, en = (translate("ms.both", lang).format(n=index) for lang in ("zh-CN", "en"))
+            raise Refusal(422, "invalid_input", zh, en)
+        mid = row.milestone_id
+        while not mid:
+            number += 1
+            if f"m{number}" not in taken:
+                mid = f"m{number}"
+                taken.add(mid)
+        milestones.append({"milestone_id": mid, "title": title, "due": due})
+    if not reason.strip():
+        zh, en = translate("ms.reason", "zh-CN"), translate("ms.reason", "en")
+        raise Refusal(422, "invalid_input", zh, en)
+    try:
+        return SetMilestones.model_validate(
+            {"actor": actor, "milestones": milestones, "reason": reason}
+        )
+    except ValidationError as exc:
+        wrong = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise Refusal(
+            422, "invalid_input", f"请检查填写的内容：{wrong}", f"check what you entered: {wrong}"
+        ) from exc
+
+
+@router.post("/cases/{case_id}/milestones")
+async def case_milestones(request: Request, person: PersonPosting, case_id: CaseId) -> Response:
+    """调整阶段节点 of a long-term case (``SetMilestones``), with a reason; a refusal
+    comes back on the form with what was typed."""
+    form = await request.form()
+    rows = _milestone_rows(form)
+    reason = form.get("reason")
+    reason = reason if isinstance(reason, str) else ""
+    typed = {"milestones": {"reason": reason}}
+    if "add_row" in form:
+        rows.append(MilestoneRow("", "", ""))
+        return await _case_page(request, person, case_id, typed=typed, milestone_rows=rows)
+    language = request.state.console_language
+    key = form.get("form_key")
+    try:
+        command = _set_milestones(rows, reason, person.caller.actor)
+        await run_command(
+            console_services(request),
+            person.caller,
+            case_id,
+            command,
+            idempotency_key=f"console-{key if isinstance(key, str) and key else uuid.uuid4().hex}",
+            fingerprint={
+                "action": "milestones",
+                "rows": [[r.milestone_id, r.title, r.due] for r in rows],
+                "reason": reason,
+            },
+        )
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise
+        return await _case_page(
+            request,
+            person,
+            case_id,
+            errors={"milestones": milestone_message(refusal.message(language), language)},
+            typed=typed,
+            status=refusal.status,
+            milestone_rows=rows,
+        )
+    return RedirectResponse(f"{PATH}/cases/{case_id}?done=milestones", status_code=303)

@@ -20,4 +20,6 @@ async def todos(request: Request, person: Person) -> Response:
     if person.caller.actor.role is Role.ADMIN:
         return RedirectResponse(PATH + "/admin", status_code=303)
     found = await my_todos(console_services(request), person.caller)
-    return page(request, "home.html", {"todos": found})
+    # The units' names come with the board the page shows: no second look-up.
+    names = {u.unit_id: u.name for u in found.board.units} if found.board else {}
+    return page(request, "home.html", {"todos": found, "unit_names": names})

@@ -25,7 +25,15 @@ from store.engine import make_engine
 from store.event_store import EventStore
 from store.evidence import EvidenceFiles
 from store.idempotency import IdempotencyKeys
-from store.outbox import Channel, ContactRole, NewNotification, Outbox, OutboxStatus, UnitContacts
+from store.outbox import (
+    Channel,
+    ContactError,
+    ContactRole,
+    NewNotification,
+    Outbox,
+    OutboxStatus,
+    UnitContacts,
+)
 from store.projections.case_summary import open_cases_of_unit
 from store.projections.lag import projection_lag
 from store.projections.rebuild import rebuild_all
@@ -460,6 +468,38 @@ def test_the_api_claims_idempotency_keys_and_serves_reads(
     assert Outbox(api).retry(row.id).status == OutboxStatus.PENDING
     with api.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
         conn.execute(text("UPDATE api_tokens SET revoked_at = NULL"))
+
+
+def test_the_api_manages_contacts_without_reading_a_signing_key(
+    owner: Engine, engines: dict[str, Engine]
+) -> None:
+    """The console's contacts page runs in the API process (migration 0018)."""
+    api = UnitContacts(engines["api"])
+    Directory(owner).add_units([("lp-contacts", "联系人单位", None)])
+    hook = "https://hooks.example.gov.cn/lp"
+    added = api.add("lp-contacts", ContactRole.CONTACT, Channel.WEBHOOK, hook, secret="k1")
+    assert (added.signed, added.address) == (True, hook)
+    moved = api.update(added.contact_id, address=hook + "/2")  # keeps the key unread
+    assert (moved.signed, moved.address) == (True, hook + "/2")
+    with owner.connect() as conn:
+        kept = conn.execute(
+            text("SELECT secret FROM unit_contacts WHERE contact_id = :id"),
+            {"id": added.contact_id},
+        ).scalar_one()
+    assert kept == "k1"
+    assert api.update(added.contact_id, secret="k2").signed
+    with pytest.raises(ContactError, match="secret"):  # a webhook must sign with something
+        api.update(added.contact_id, clear_secret=True)
+    mail = api.add("lp-contacts", ContactRole.LEADER, Channel.EMAIL, "lead@example.gov.cn")
+    assert not mail.signed
+    assert [c.contact_id for c in api.contacts("lp-contacts")] == [
+        added.contact_id,
+        mail.contact_id,
+    ]
+    assert api.remove(mail.contact_id)
+    assert api.get(mail.contact_id) is None
+    with engines["api"].connect() as conn, pytest.raises(ProgrammingError, match="permission"):
+        conn.execute(text("SELECT secret FROM unit_contacts"))
 
 
 def test_the_reader_verifies_and_the_auditor_seals(
