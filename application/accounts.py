@@ -61,6 +61,7 @@ class AccountOut:
     locked_until: datetime | None
     created_at: datetime
     disabled: bool
+    unit_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ def _out(record: AccountRecord) -> AccountOut:
         locked_until=record.locked_until,
         created_at=record.created_at,
         disabled=record.disabled_at is not None,
+        unit_name=record.unit_name,
     )
 
 

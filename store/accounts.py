@@ -38,6 +38,7 @@ class AccountRecord:
     locked_until: datetime | None
     created_at: datetime
     disabled_at: datetime | None
+    unit_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,9 @@ class SessionRecord:
 
 _ACCOUNT = (
     "a.account_id, a.username, a.display_name, a.role, a.unit_id, a.password_hash, "
-    "a.failed_attempts, a.locked_until, a.created_at, a.disabled_at"
+    "a.failed_attempts, a.locked_until, a.created_at, a.disabled_at, "
+    # The unit's name, for the console's header (a unit id means nothing to a person).
+    "(SELECT u.name FROM units u WHERE u.unit_id = a.unit_id) AS unit_name"
 )
 
 
@@ -228,7 +231,7 @@ class Accounts:
             ).first()
         if row is None:
             return None
-        return SessionRecord(AccountRecord(*row[:10]), *row[10:])
+        return SessionRecord(AccountRecord(*row[:11]), *row[11:])
 
     def touch_session(self, secret: str, seen_at: datetime, expires_at: datetime) -> None:
         with self._engine.begin() as conn:

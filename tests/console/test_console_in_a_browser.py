@@ -62,6 +62,8 @@ async def test_the_login_page_and_a_supervisor_records_a_finding(console: Consol
 
     context, page = await console.login("sup")
     await page.goto(f"{console.base}/console/findings/new")
+    # Who is signed in, with the unit's name (not its id) in the header.
+    assert "张督查（督查 · 某市）" in await page.locator("header").inner_text()
     await page.get_by_label("问题标题").fill("乡镇污水处理厂出水氨氮超标")
     await page.get_by_label("问题描述").fill("2026 年第三季度抽检，出水氨氮浓度超过一级 A 标准。")
     await page.get_by_label("责任单位").select_option("county-env")
