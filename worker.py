@@ -25,6 +25,7 @@ from activities.outbox_dispatcher.dispatcher import Dispatcher
 from domain.policy import PolicyBook
 from settings import Settings
 from settings.policy_file import policy_book, provisional_warning
+from settings.tracing import Tracing
 from store.event_store import EventStore
 from store.outbox import Outbox
 from workflows.case_workflow import RectificationCaseWorkflow
@@ -43,12 +44,18 @@ __all__ = [
 ACTIVITY_THREADS = 16
 
 
-async def connect_temporal(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+async def connect_temporal(
+    settings: Settings, *, runtime: Runtime | None = None, tracing: Tracing | None = None
+) -> Client:
+    """The worker's client. With ``tracing`` (settings.tracing) its interceptor traces the
+    client's calls, and the worker built on it inherits it: each workflow task and
+    activity joins the trace of the request that caused it."""
     return await Client.connect(
         settings.temporal_target,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        interceptors=tracing.temporal_interceptors() if tracing is not None else [],
     )
 
 

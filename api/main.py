@@ -33,11 +33,13 @@ from api.routes import (
     notifications,
     projections,
 )
+from api.tracing import telemetry_config
 from application.services import Services
 from application.temporal_gateway import TemporalGateway
 from domain.policy import PolicyBook
 from settings import Settings
 from settings.policy_file import policy_book
+from settings.tracing import Tracing, start_tracing
 from store.directory import Directory
 from store.engine import make_engine
 from store.event_store import EventStore
@@ -62,10 +64,15 @@ def create_app(
     engine: Engine | None = None,
     temporal_client: Client | None = None,
     policy: PolicyBook | None = None,
+    tracing: Tracing | None = None,
 ) -> FastAPI:
     """``policy``: the rules new cases open under; None reads ``settings.policy_file``
-    (``settings.policy_file.PolicyFileError`` when it cannot be used) or takes the defaults."""
+    (``settings.policy_file.PolicyFileError`` when it cannot be used) or takes the defaults.
+    ``tracing``: None starts the process's tracing when ``settings.otel_endpoint`` asks
+    for it (settings.tracing); a ``temporal_client`` handed in brings its own interceptors."""
     owns_engine = engine is None
+    owns_tracing = tracing is None
+    tracing = tracing if tracing is not None else start_tracing(settings, "api")
     book = policy if policy is not None else policy_book(settings.policy_file, settings.language)
     engine = engine or make_engine(settings.require_database_url())
 
@@ -74,6 +81,7 @@ def create_app(
             settings.temporal_target,
             namespace=settings.temporal_namespace,
             data_converter=pydantic_data_converter,
+            interceptors=tracing.temporal_interceptors() if tracing is not None else [],
         )
 
     @asynccontextmanager
@@ -81,6 +89,8 @@ def create_app(
         yield
         if owns_engine:
             engine.dispose()
+        if owns_tracing and tracing is not None:
+            tracing.shutdown()  # the spans still in the batch go out
 
     app = FastAPI(
         title="zhenggai 整改",
@@ -90,6 +100,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by api.docs_pages, without a CDN
         redoc_url=None,
+        telemetry=telemetry_config(tracing),  # off unless ZHENGGAI_OTEL_ENDPOINT is set
     )
     app.state.settings = settings
     # What every use case works with (application.services); the routes reach it through

@@ -1,7 +1,12 @@
 """/metrics (Prometheus), /livez and /readyz: what operators and orchestrators scrape.
 
-Requests are counted and timed by route template (``/api/v1/cases/{case_id}``, not one
-series per case) and status code (prometheus-fastapi-instrumentator). The open cases by
+Every request of the app, the API's and the console's (``/console/...``, a mounted app)
+alike, is counted and timed by route template (``/api/v1/cases/{case_id}``,
+``/console/cases/{case_id}``, not one series per case), method and status code
+(prometheus-fastapi-instrumentator). The labels stay bounded whatever clients send:
+a path that is no route (a 404, a trailing-slash redirect) is ``handler="none"``, the
+console's static files are one ``/console/static``, and a method outside HTTP's usual
+ones is ``method="other"``. Only /metrics, /livez and /readyz are not counted. The open cases by
 traffic light and escalation level are counted from the case summary when scraped, at
 most once per ``metrics_cache_seconds``. Each app has its own registry, so several apps
 in one process (tests) do not share series.
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import (
@@ -39,7 +45,28 @@ __all__ = ["install_metrics"]
 
 # Seconds; a command waits on its workflow, so the buckets reach well past a read's.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 15, 30)
-NOT_COUNTED = ["/metrics", "/livez", "/readyz"]
+NOT_COUNTED = ["^/metrics$", "^/livez$", "^/readyz$"]  # regular expressions
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNROUTED = "none"
+REDIRECTS = frozenset(
+    {str(HTTPStatus.TEMPORARY_REDIRECT.value), str(HTTPStatus.PERMANENT_REDIRECT.value)}
+)
+
+
+def bounded_labels(record: Callable[[metrics.Info], None]) -> Callable[[metrics.Info], None]:
+    """``record`` with labels a client cannot multiply: any method is one of ``METHODS``
+    or "other", and a trailing-slash redirect (which the instrumentator labels with the
+    raw path, ``/api/v1/cases/abc/``) is ``handler="none"`` like any other path that is
+    no route."""
+
+    def bounded(info: metrics.Info) -> None:
+        if info.method not in METHODS:
+            info.method = "other"
+        if info.modified_status in REDIRECTS and info.modified_handler == info.request.url.path:
+            info.modified_handler = UNROUTED
+        record(info)
+
+    return bounded
 
 
 class OpenCases(Collector):
@@ -82,19 +109,20 @@ def install_metrics(app: FastAPI, services: Services, cache_seconds: float) -> N
         collector(registry=registry)
     instrumentator = Instrumentator(
         should_group_status_codes=False,
-        should_ignore_untemplated=True,  # 404s of made-up paths are one series, not many
+        should_ignore_untemplated=False,  # counted, all made-up paths as one "none"
+        should_group_untemplated=True,
         excluded_handlers=NOT_COUNTED,
         registry=registry,
     )
-    instrumentator.add(
-        metrics.default(
-            metric_namespace="zhenggai",
-            metric_subsystem="api",
-            latency_highr_buckets=LATENCY_BUCKETS,
-            latency_lowr_buckets=LATENCY_BUCKETS,  # the one by route (handler)
-            registry=registry,
-        )
+    default = metrics.default(
+        metric_namespace="zhenggai",
+        metric_subsystem="api",
+        latency_highr_buckets=LATENCY_BUCKETS,
+        latency_lowr_buckets=LATENCY_BUCKETS,  # the one by route (handler)
+        registry=registry,
     )
+    assert default is not None  # None only when its series exist in the registry already
+    instrumentator.add(bounded_labels(default))
     instrumentator.instrument(app)
     registry.register(OpenCases(lambda: open_cases_by_light_and_level(services), cache_seconds))
 

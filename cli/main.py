@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from cli.accounts import account_app
 from cli.audit import audit_app
+from cli.backup import backup, restore
 from cli.calendar import calendar_app
 from cli.imports import import_findings
 from cli.logs import configure_logging
@@ -181,6 +182,7 @@ async def _run_worker(settings: Settings, url: str) -> None:
     import structlog
 
     from cli.up import _redact
+    from settings.tracing import start_tracing
     from store.engine import check_reachable, make_engine
     from store.errors import DatabaseUnreachable
     from worker import connect_temporal, metrics_runtime, worker_from_settings
@@ -194,8 +196,11 @@ async def _run_worker(settings: Settings, url: str) -> None:
             text("database_unreachable", lang, url=_redact(url), reason=exc)
         ) from exc
     runtime = metrics_runtime(settings)  # Prometheus at ZHENGGAI_WORKER_METRICS_PORT
+    tracing = start_tracing(settings, "worker")  # None unless ZHENGGAI_OTEL_ENDPOINT is set
     try:
-        client = await asyncio.wait_for(connect_temporal(settings, runtime=runtime), timeout=10)
+        client = await asyncio.wait_for(
+            connect_temporal(settings, runtime=runtime, tracing=tracing), timeout=10
+        )
     except Exception as exc:
         raise UsageProblem(
             text("temporal_unreachable", lang, address=settings.temporal_target, reason=exc)
@@ -212,6 +217,8 @@ async def _run_worker(settings: Settings, url: str) -> None:
         )
         await stop.wait()
     engine.dispose()
+    if tracing is not None:
+        tracing.shutdown()  # the spans still in the batch go out
 
 
 @app.command()
@@ -254,6 +261,36 @@ app.add_typer(calendar_app, name="calendar")
 app.command()(dispatcher)
 app.command()(projector)
 app.command("import")(import_findings)
+app.command()(backup)
+app.command()(restore)
+
+
+@app.command("restore-drill")
+def restore_drill_command(
+    archive: Annotated[
+        Path | None, typer.Argument(help="An archive made by zhenggai backup.")
+    ] = None,
+    restored_copy: Annotated[
+        bool,
+        typer.Option(
+            "--restored-copy",
+            help="Check the restored pair at DATABASE_URL and TEMPORAL_ADDRESS instead"
+            " (production: both pg_dumps restored into scratch servers); refused while"
+            " workers poll its task queue.",
+        ),
+    ] = False,
+    into: Annotated[
+        Path | None,
+        typer.Option(help="Restore the archive here and keep it; default: a temporary dir."),
+    ] = None,
+    commands: Annotated[
+        int, typer.Option(min=0, help="How many open cases get a test progress report.")
+    ] = 3,
+) -> None:
+    """Restore a backup of both databases, start it, check that every case is intact."""
+    from cli.restore_drill import restore_drill  # imports the worker: only when run
+
+    restore_drill(archive, restored_copy, into, commands)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -155,6 +155,16 @@ class Settings(BaseSettings):
     # from the case summary at most this often.
     metrics_cache_seconds: float = Field(default=15.0, ge=0, le=3600)
 
+    # OpenTelemetry traces, off unless otel_endpoint is set (settings.tracing): the API's
+    # requests, the Temporal calls they make and the workflow and activities answering
+    # them, in one trace, sent by OTLP over HTTP to e.g. http://otel-collector:4318
+    # (/v1/traces is appended unless the URL names a path). The span's service.name is
+    # otel_service_name, else zhenggai-<process> (zhenggai-api, zhenggai-worker); a share
+    # otel_sample_ratio of new traces is kept (a traced caller's choice is followed).
+    otel_endpoint: str | None = None
+    otel_service_name: str | None = Field(default=None, min_length=1, max_length=128)
+    otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
+
     # Logging and language of user-facing text.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -210,6 +220,18 @@ class Settings(BaseSettings):
         if value:
             sqlalchemy_url(value)  # raises a clear error for a non-PostgreSQL URL
         return value or None
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _check_otel_endpoint(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "ZHENGGAI_OTEL_ENDPOINT must be an http:// or https:// URL of an OTLP/HTTP "
+                f"receiver (e.g. http://otel-collector:4318): {value!r}"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _default_public_base_url(self) -> Settings:
