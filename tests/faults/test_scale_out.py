@@ -294,14 +294,15 @@ async def test_two_workers_and_two_apis_lose_and_double_nothing_when_a_worker_di
     assert "zhenggai_outbox_rows" in dispatcher_text
     assert "zhenggai_dispatcher_scrape_ok 1.0" in dispatcher_text
 
-    # The first copies die; the waiting ones take over within their retry pause.
+    # The first copies die; the waiting ones take over within their retry pause (60 s
+    # allowed: a saturated machine once took just over 30 s to start the standby's pass).
     projectors[0].kill()
     dispatchers[0].kill()
     await _eventually(
-        lambda: _projection_locks(engine) == dict.fromkeys(PROJECTIONS, 1), 30, "projector takeover"
+        lambda: _projection_locks(engine) == dict.fromkeys(PROJECTIONS, 1), 60, "projector takeover"
     )
     await _eventually(
-        lambda: _advisory_locks(engine, "process:dispatcher") == 1, 30, "dispatcher takeover"
+        lambda: _advisory_locks(engine, "process:dispatcher") == 1, 60, "dispatcher takeover"
     )
     await _eventually(
         lambda: not any(lag.events_behind for lag in projection_lag(engine)), 60, "caught up"
