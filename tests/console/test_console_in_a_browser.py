@@ -173,7 +173,17 @@ async def test_closure_is_rejected_then_verified(console: Console) -> None:
     await shot(sup, "board")
     await sup.get_by_role("link", name="某县生态环境局", exact=True).click()
     await sup.wait_for_url("**/console/cases?unit=county-env")
+    # The responsible unit by its name in the list, never its id.
+    unit_cells = await sup.locator("table tbody tr td").all_inner_texts()
+    assert "某县生态环境局" in unit_cells
+    assert "county-env" not in unit_cells
     await shot(sup, "cases")
+    # Filters offer people and units by name; the cadre's filter keeps the case.
+    await sup.get_by_label("责任人").select_option("cadre-42")
+    await sup.get_by_label("排序").select_option(label="立项时间（晚→早）")
+    await sup.get_by_role("button", name="筛选").click()
+    await sup.wait_for_url("**cadre=cadre-42**")
+    await expect(sup.get_by_role("link", name="乡镇污水处理厂出水氨氮超标")).to_be_visible()
     await sup.goto(f"{console.base}/console/archive?cadre=cadre-42&year={date.today().year}")
     await expect(sup.get_by_text("承担整改案件")).to_be_visible()
     behind = sup.get_by_role("link", name="乡镇污水处理厂出水氨氮超标").first

@@ -24,6 +24,7 @@ from application.actions import ACTIONS
 from application.case_lists import CaseQuery, board, case_page
 from application.case_sheet import case_sheet
 from application.commands import run_command
+from application.directory import cadres_of, subtree_of, unit_names
 from application.errors import Refusal
 from application.evidence import download_evidence, upload_evidence
 from application.ledgers.exports import iter_file, ledger_xlsx
@@ -119,6 +120,14 @@ async def case_list(request: Request, person: Person) -> Response:
     found = await case_page(services, person.caller, query)
     overview = await board(services, person.caller, unit)
     kept = {k: v for k, v in q.items() if k != "cursor"}
+    # The units a person may filter by (their subtree; everything for a person of no
+    # unit), by name: the list shows names, and the filter offers them.
+    root = person.caller.actor.unit_id
+    if root:
+        names = {u.unit_id: u.name for u in await subtree_of(services, root)}
+    else:
+        names = await unit_names(services)
+    cadres = [c for c in await cadres_of(services, None) if c.unit_id in names]
     return page(
         request,
         "cases.html",
@@ -127,6 +136,8 @@ async def case_list(request: Request, person: Person) -> Response:
             "q": q,
             "kept": kept,
             "total": overview.total,
+            "unit_names": names,
+            "cadres": cadres,
             "sorts": SORTS,
             "statuses": list(CaseStatus),
             "lights": list(TrafficLight),
