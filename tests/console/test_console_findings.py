@@ -244,4 +244,10 @@ async def test_after_a_plan_the_unit_is_offered_to_revise_it(console: Console) -
     await box.get_by_role("button", name="提交").click()
     await expect(page.get_by_text("已办理：提交整改方案")).to_be_visible()
     await expect(page.locator("#do-plan summary")).to_have_text("修改整改方案")
+    # The revision is confirmed as a revision.
+    box = page.locator("#do-plan")
+    await box.locator("summary").click()
+    await box.get_by_label("整改方案").fill("重新招标运营方，并由街道监督运营。")
+    await box.get_by_role("button", name="提交").click()
+    await expect(page.get_by_text("已办理：修改整改方案")).to_be_visible()
     await context.close()

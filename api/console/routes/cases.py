@@ -20,7 +20,7 @@ from api.console.i18n import translate
 from api.console.render import page
 from api.console.routes.findings import milestone_message
 from api.console.sessions import PATH, Person, PersonPosting, console_services
-from application.actions import ACTIONS
+from application.actions import ACTIONS, REVISED_PLAN
 from application.case_lists import CaseQuery, board, case_page
 from application.case_sheet import case_sheet
 from application.commands import run_command
@@ -176,7 +176,11 @@ async def _case_page(
             "errors": errors or {},
             "typed": typed or {},
             "done": done,
-            "done_label": _done_label(done, request.state.console_language),
+            "done_label": _done_label(
+                done,
+                request.state.console_language,
+                revised_plan=sum(e.type == "PlanSubmitted" for e in sheet.case.events) > 1,
+            ),
             "milestone_rows": milestone_rows,
             "reported": reported,
         },
@@ -193,11 +197,23 @@ class MilestoneRow:
     due: str
 
 
-def _done_label(done: str | None, language: str) -> str:
-    if done in ACTIONS:
+_OTHER_DONE = {
+    "evidence": ("上传佐证材料", "Evidence uploaded"),
+    "opened": ("立项整改", "Case opened"),
+}
+
+
+def _done_label(done: str | None, language: str, *, revised_plan: bool = False) -> str:
+    """What was just done, in words: a plan sent again is a revision (修改整改方案)."""
+    if done == "plan" and revised_plan:
+        zh, en = REVISED_PLAN
+    elif done in ACTIONS:
         zh, en, _ = ACTIONS[done]
-        return en if language == "en" else zh
-    return {"evidence": "上传佐证材料", "opened": "立项整改"}.get(done or "", done or "")
+    elif done in _OTHER_DONE:
+        zh, en = _OTHER_DONE[done]
+    else:
+        return done or ""
+    return en if language == "en" else zh
 
 
 @router.get("/cases/{case_id}")
