@@ -223,7 +223,8 @@ class Policy(BaseModel):
     # At least this score: merged into the open case without asking.
     duplicate_auto_threshold: Decimal = Field(default=Decimal("0.55"), ge=0, le=1)
     # At least this score (and under the automatic one): a person decides.
-    duplicate_possible_threshold: Decimal = Field(default=Decimal("0.25"), ge=0, le=1)
+    # Above 0: at 0 every open case of the unit would be "possibly the same problem".
+    duplicate_possible_threshold: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
     duplicates: DuplicateWords = DuplicateWords()
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)  # China has one zone, no DST
     calendar: CalendarPolicy = CalendarPolicy()

@@ -470,3 +470,12 @@ def test_a_bad_class_name_or_section_does_not_hide_the_classes_after_it() -> Non
         ("classes.town", "dict_type", "应为表（[节]）", "must be a table ([section])"),
         cap,
     ]
+
+
+def test_the_possible_duplicate_threshold_must_be_above_zero() -> None:
+    # At 0 every open case of the unit would be offered as the same problem.
+    assert problems({"duplicate_possible_threshold": "0"}) == [
+        ("duplicate_possible_threshold", "greater_than", "须大于 0", "must be greater than 0")
+    ]
+    smallest = Policy(duplicate_possible_threshold=Decimal("0.01"))
+    assert smallest.duplicate_possible_threshold == Decimal("0.01")
