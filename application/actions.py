@@ -53,6 +53,7 @@ ACTIONS: dict[str, tuple[str, str, Role]] = {
     "reassign": ("移交责任单位", "Transfer to another unit", Role.SUPERVISOR),
     "satisfaction": ("满意度回访", "Satisfaction visit", Role.SUPERVISOR),
     "reopen": ("回头看重新打开", "Reopen (look-back)", Role.SUPERVISOR),
+    "merge-into": ("并入同单位其他案件", "Merge into another case of the unit", Role.SUPERVISOR),
     "withdraw": ("撤销案件", "Withdraw the case", Role.SUPERVISOR),
 }
 # The plan again once one was submitted: the same command, a revised plan (修改整改方案).
@@ -108,6 +109,8 @@ def _dry(name: str, actor: Actor, state: CaseState, today: date) -> c.Command:
             return c.ReopenCase(actor=actor, reason=reason)
         case "withdraw":
             return c.WithdrawCase(actor=actor, reason=reason)
+        case "merge-into":
+            return c.MergeIntoCase(actor=actor, into_case_id="-", reason=reason)
     raise ValueError(name)
 
 

@@ -16,17 +16,59 @@ final. A merge made by mistake is corrected by recording the finding again with
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+
 from application.access import ensure_role, visible_case
 from application.caller import Caller
+from application.duplicates import judge_against
 from application.errors import Refusal
 from application.services import Services
 from application.workflow_calls import send_command
 from domain.commands import AbsorbCase, MergeIntoCase
+from domain.duplicates import Band, FindingText
 from domain.values import MergedFinding
 from domain.vocabulary import CaseStatus, Role
+from store.projections.case_summary import open_cases_of_unit
 from workflows.models import RequestContext
 
-__all__ = ["absorb_first"]
+__all__ = ["MergeChoice", "absorb_first", "merge_choices"]
+
+
+@dataclass(frozen=True, slots=True)
+class MergeChoice:
+    """An open case of the same unit this case could be merged into."""
+
+    case_id: str
+    title: str
+    score: Decimal | None = None  # from the duplicate check, when in a band
+    band: Band | None = None
+
+
+async def merge_choices(services: Services, caller: Caller, case_id: str) -> list[MergeChoice]:
+    """The other open cases of the case's unit, those the duplicate check finds similar
+    first (best first, with band and score), then the rest by case id."""
+    ensure_role(caller.actor, Role.SUPERVISOR)
+    case = await visible_case(services.store, services.directory, caller.actor, case_id)
+    state = case.state
+
+    def run() -> list[MergeChoice]:
+        cases = open_cases_of_unit(services.store.engine, state.unit_id)
+        others = [c for c in cases if c.case_id != case_id]
+        unit = services.directory.unit(state.unit_id)
+        policy = services.policy.for_class(unit.unit_class if unit else None)
+        # The case's own text as the read model has it (description and category too).
+        text: FindingText = next(
+            (c for c in cases if c.case_id == case_id), FindingText(title=state.title)
+        )
+        similar = judge_against(text, others, policy, limit=len(others) or 1)
+        ranked = [MergeChoice(s.case_id, s.title, s.score, s.band) for s in similar]
+        seen = {c.case_id for c in ranked}
+        return ranked + [MergeChoice(c.case_id, c.title) for c in others if c.case_id not in seen]
+
+    return await asyncio.to_thread(run)
+
 
 _OPEN = (CaseStatus.OPEN, CaseStatus.CLOSURE_PENDING)
 

@@ -20,7 +20,10 @@ __all__ = ["FORMS", "Field", "build_command", "command_class"]
 class Field:
     name: str
     label: str  # a message key
-    kind: str = "text"  # text | textarea | date | number | select | checkbox | milestone
+    # text | textarea | date | number | select | checkbox | milestone, or a choice the
+    # case page lists by name: unit (the person's subtree), cadre (theirs, by unit),
+    # open_case (the unit's other open cases, similar ones first)
+    kind: str = "text"
     required: bool = False
     options: tuple[tuple[str, str, str], ...] = ()  # (value, label kind, code) for select
     only_for: str | None = None  # a decision this field belongs to
@@ -105,7 +108,7 @@ FORMS: dict[str, tuple[tuple[Field, ...], bool, tuple[str, ...]]] = {
     "target": ((Field("target", "f.target", "textarea", True),), False, ()),
     "assign": (
         (
-            Field("cadre_id", "f.cadre_id", "text", True),
+            Field("cadre_id", "f.cadre_id", "cadre", True),
             Field("reason", "f.reason", "textarea", True),
         ),
         False,
@@ -113,8 +116,8 @@ FORMS: dict[str, tuple[tuple[Field, ...], bool, tuple[str, ...]]] = {
     ),
     "reassign": (
         (
-            Field("unit_id", "f.unit_id", "text", True),
-            Field("cadre_id", "f.cadre_id", "text", True),
+            Field("unit_id", "f.unit_id", "unit", True),
+            Field("cadre_id", "f.cadre_id", "cadre", True),
             Field("reason", "f.reason", "textarea", True),
         ),
         False,
@@ -133,6 +136,14 @@ FORMS: dict[str, tuple[tuple[Field, ...], bool, tuple[str, ...]]] = {
         (
             Field("reason", "f.reason", "textarea", True),
             Field("deadline", "f.reopen_deadline", "date"),
+        ),
+        False,
+        (),
+    ),
+    "merge-into": (
+        (
+            Field("into_case_id", "f.into_case_id", "open_case", True),
+            Field("reason", "f.reason", "textarea", True),
         ),
         False,
         (),
@@ -159,6 +170,7 @@ _COMMANDS: dict[str, type[c.Command]] = {
     "satisfaction": c.RecordSatisfaction,
     "reopen": c.ReopenCase,
     "withdraw": c.WithdrawCase,
+    "merge-into": c.MergeIntoCase,
 }
 
 

@@ -251,3 +251,28 @@ async def test_after_a_plan_the_unit_is_offered_to_revise_it(console: Console) -
     await box.get_by_role("button", name="提交").click()
     await expect(page.get_by_text("已办理：修改整改方案")).to_be_visible()
     await context.close()
+
+
+async def test_the_supervisor_merges_an_open_case_into_a_similar_one(console: Console) -> None:
+    """合并案件 from the case page: the unit's other open cases by title, the similar one
+    first with its band; the forms that name a cadre or a unit offer names, not ids."""
+    absorbed, surviving = console.shared["time_limited"], console.shared["case"]
+    context, page = await console.login("sup")
+    await page.goto(f"{console.base}/console/cases/{absorbed}")
+    assign = page.locator("#do-assign")
+    await assign.locator("summary").click()
+    await expect(assign.get_by_label("责任人")).to_contain_text("王某（某县生态环境局 · 局长）")
+    box = page.locator("#do-merge-into")
+    await box.locator("summary").click()
+    choice = box.get_by_label("并入案件（相似的在前）")
+    first = choice.locator("option").first
+    await expect(first).to_have_attribute("value", surviving)
+    await expect(first).to_contain_text(OPEN_CASE)
+    await expect(first).to_contain_text("可能重复")
+    await box.get_by_label("理由").fill("与社区食堂闲置问题为同一问题，合并办理")
+    await box.get_by_role("button", name="提交").click()
+    await expect(page.get_by_text("已办理：并入同单位其他案件")).to_be_visible()
+    await expect(page.locator("ol.timeline")).to_contain_text("并入其他案件")
+    await page.goto(f"{console.base}/console/cases/{surviving}")
+    await expect(page.locator("ol.timeline")).to_contain_text("并入同单位案件")
+    await context.close()
