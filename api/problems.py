@@ -128,7 +128,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
         # Connection refused, lost mid-query, or no pooled connection in time: the API
-        # stays up and answers; pool_pre_ping reconnects once the server is back.
+        # stays up and answers; the pool reconnects once the server is back.
         log.warning("database_unavailable", error=str(exc).splitlines()[0])
         return problem_response(
             request,

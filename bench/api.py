@@ -22,6 +22,11 @@ then per rate: requests sent, achieved rate, errors (non-2xx or no answer in 10 
 p50/p95/p99 of all reads and of each kind.
 Goals at 100 req/s on two cores: reads p99 < 100 ms, commands p99 < 300 ms. The load
 generator runs on the same machine and takes its share of the CPU.
+
+``--cpu`` adds, after the unloaded figures, the CPU milliseconds each process (API,
+worker, projector, Temporal, PostgreSQL, this client) spends per request of each kind:
+what a rate costs, and what dominates. ``--keep NAME`` keeps the database (seeded
+once, bench/stack.py) for repeated runs.
 """
 
 from __future__ import annotations
@@ -31,15 +36,10 @@ import asyncio
 import contextlib
 import os
 import random
-import socket
-import statistics
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -48,124 +48,21 @@ import httpx
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from bench.archive import database, generate, server, templates
+from bench.archive import database, server
+from bench.stack import (
+    child,
+    cpu_seconds,
+    free_port,
+    open_real_cases,
+    pct,
+    pids_named,
+    seed,
+    up,
+)
 from cli.binaries import temporal_cli
-from store.directory import Directory
-from store.engine import make_engine
-from store.tokens import Tokens
 
-PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT = 10.0
 MIX = (("list", 0.40), ("page", 0.25), ("board", 0.15), ("command", 0.20))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def child(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", *args],
-        env={**os.environ, "ZHENGGAI_LOG_LEVEL": "WARNING", "ZHENGGAI_LOG_FORMAT": "json", **env},
-        cwd=PROJECT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-def seed(url: str, cases: int) -> tuple[int, dict[str, str]]:
-    """The log, the read models, the directory and tokens; returns (cases, tokens)."""
-    shapes = templates(7)
-    per_case = statistics.mean(len(s) for s in shapes)
-    started = time.perf_counter()
-    made = generate(url, 0, int(cases * per_case), shapes)
-    took = time.perf_counter() - started
-    units = made // 40 + 1
-    engine = make_engine(url, pool_size=1)
-    directory = Directory(engine)
-    directory.add_units(
-        [("prov", "某省", None)] + [(f"U{u:05d}", f"单位{u}", "prov") for u in range(units)]
-    )
-    directory.add_cadres([("C00000-0", "王某", "U00000", "局长")])
-    issuer = Tokens(engine)
-    tokens = {
-        "supervisor": issuer.create(role="supervisor", unit_id="prov", name="bench-sup").secret,
-        "unit": issuer.create(role="unit", unit_id="U00000", name="bench-unit").secret,
-    }
-    with engine.connect() as conn:
-        events = conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
-    engine.dispose()
-    print(f"seeded {made:,} cases, {events:,} events with COPY in {took:.0f} s", flush=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "cli", "projections", "rebuild"],
-        env={**os.environ, "DATABASE_URL": url, "ZHENGGAI_LOG_LEVEL": "WARNING"},
-        cwd=PROJECT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    print(f"read models rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
-    return made, tokens
-
-
-async def _up(http: httpx.AsyncClient, base: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if (await http.get(f"{base}/readyz", timeout=3)).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{base} never became ready")
-        await asyncio.sleep(0.3)
-
-
-async def open_real_cases(
-    http: httpx.AsyncClient, base: str, token: str, n: int, concurrency: int = 10
-) -> list[str]:
-    gate = asyncio.Semaphore(concurrency)
-    body = {
-        "source": "audit",
-        "unit_id": "U00000",
-        "cadre_id": "C00000-0",
-        "deadline": (date.today() + timedelta(days=120)).isoformat(),
-        "force_new": True,
-    }
-    headers = {"Authorization": f"Bearer {token}"}
-
-    async def one(i: int) -> str:
-        async with gate:
-            key = {"Idempotency-Key": f"open-{uuid.uuid4()}"}
-            for _ in range(60):
-                r = await http.post(
-                    f"{base}/api/v1/findings",
-                    json={**body, "title": f"压测整改问题 {i} {uuid.uuid4().hex[:6]}"},
-                    headers=headers | key,
-                    timeout=60,
-                )
-                if r.status_code == 201:
-                    return str(r.json()["case_id"])
-                await asyncio.sleep(1)
-            raise RuntimeError(f"could not open a case: {r.status_code} {r.text[:200]}")
-
-    started = time.perf_counter()
-    ids = await asyncio.gather(*(one(i) for i in range(n)))
-    print(f"opened {n} real cases through the API in {time.perf_counter() - started:.0f} s")
-    return list(ids)
 
 
 @dataclass
@@ -211,17 +108,10 @@ class Load:
         return kind, "POST", f"{base}/api/v1/cases/{case}/progress", body, headers
 
 
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def _line(label: str, values: list[float]) -> str:
     return (
-        f"    {label:<8} n {len(values):5d}  p50 {_pct(values, 0.5):7.1f}  "
-        f"p95 {_pct(values, 0.95):7.1f}  p99 {_pct(values, 0.99):7.1f} ms"
+        f"    {label:<8} n {len(values):5d}  p50 {pct(values, 0.5):7.1f}  "
+        f"p95 {pct(values, 0.95):7.1f}  p99 {pct(values, 0.99):7.1f} ms"
     )
 
 
@@ -278,9 +168,51 @@ async def at_rate(http: httpx.AsyncClient, load: Load, rate: float, seconds: flo
     return "\n".join(lines)
 
 
+async def cpu_per_request(
+    http: httpx.AsyncClient, load: Load, processes: dict[str, list[int]], each: int = 200
+) -> str:
+    """CPU milliseconds each process spends per request of each kind, the kinds sent
+    alone, 4 in flight, with 1.5 s after each for the projector and the worker to
+    finish theirs. ``postgres`` counts every PostgreSQL process of the server (other
+    databases' work included); ``client`` is this process (httpx)."""
+    lines = []
+    for kind, _ in MIX:
+        wanted: list[tuple[str, str, str, dict[str, object] | None, dict[str, str]]] = []
+        while len(wanted) < each:
+            request = load.request()
+            if request[0] == kind:
+                wanted.append(request)
+
+        async def one(
+            gate: asyncio.Semaphore, method: str, url: str, body: object, headers: dict[str, str]
+        ) -> None:
+            async with gate:
+                response = await http.request(method, url, json=body, headers=headers)
+                if not response.is_success:
+                    raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+
+        await asyncio.sleep(1.5)
+        every = {**processes, "postgres": pids_named("postgres"), "client": [os.getpid()]}
+        before = {name: sum(cpu_seconds(p) for p in pids) for name, pids in every.items()}
+        started = time.perf_counter()
+        gate = asyncio.Semaphore(4)
+        await asyncio.gather(*(one(gate, *r[1:]) for r in wanted))
+        took = time.perf_counter() - started
+        await asyncio.sleep(1.5)
+        spent = {
+            name: (sum(cpu_seconds(p) for p in pids) - before[name]) * 1000 / each
+            for name, pids in every.items()
+        }
+        shares = "  ".join(f"{name} {ms:5.1f}" for name, ms in spent.items())
+        lines.append(
+            f"    {kind:<8} {each / took:6.1f}/s  {shares}  total {sum(spent.values()):5.1f}"
+        )
+    return "\n".join(lines)
+
+
 async def run(args: argparse.Namespace) -> None:
     rates = [float(r) for r in args.rates.split(",")]
-    with server(args.url) as server_url, database(server_url) as url:
+    with server(args.url) as server_url, database(server_url, keep=args.keep) as url:
         made, tokens = seed(url, args.cases)
         env = await WorkflowEnvironment.start_local(
             data_converter=pydantic_data_converter, dev_server_existing_path=str(temporal_cli())
@@ -294,11 +226,14 @@ async def run(args: argparse.Namespace) -> None:
         limits = httpx.Limits(max_connections=400, max_keepalive_connections=200)
         try:
             async with httpx.AsyncClient(limits=limits) as http:
-                with child(["worker"], common), child(["projector"], common):
-                    ports = [_free_port(), _free_port()]
+                with (
+                    child(["worker"], common) as worker,
+                    child(["projector"], common) as projector,
+                ):
+                    ports = [free_port(), free_port()]
                     with child(["api", "--port", str(ports[0])], common):
                         base = f"http://127.0.0.1:{ports[0]}"
-                        await _up(http, base)
+                        await up(http, base)
                         real = await open_real_cases(
                             http, base, tokens["supervisor"], args.workflows
                         )
@@ -314,18 +249,28 @@ async def run(args: argparse.Namespace) -> None:
                             f"(generated ones: {probe.status_code == 200})"
                         )
                     for count in (1, 2):
-                        bases = []
                         with contextlib.ExitStack() as stack:
-                            for port in ports[:count]:
+                            apis = [
                                 stack.enter_context(child(["api", "--port", str(port)], common))
-                                bases.append(f"http://127.0.0.1:{port}")
+                                for port in ports[:count]
+                            ]
+                            bases = [f"http://127.0.0.1:{port}" for port in ports[:count]]
                             for b in bases:
-                                await _up(http, b)
+                                await up(http, b)
                             load = Load(bases, tokens, real, pages, made // 40 + 1)
                             await at_rate(http, load, rates[0], min(3.0, args.seconds))  # warm-up
                             if count == 1:
                                 print("unloaded, one request at a time (ms):")
                                 print(await unloaded(http, load), flush=True)
+                            if count == 1 and args.cpu:
+                                processes = {
+                                    "api": [a.pid for a in apis],
+                                    "worker": [worker.pid],
+                                    "projector": [projector.pid],
+                                    "temporal": pids_named("temporal"),
+                                }
+                                print("CPU ms per request, by process:")
+                                print(await cpu_per_request(http, load, processes), flush=True)
                             print(
                                 f"{count} API process(es), {made:,} cases, "
                                 f"{args.seconds:.0f} s per rate:"
@@ -344,6 +289,8 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=300, help="real cases for the commands")
     parser.add_argument("--rates", default="50,100,200")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--keep", help="a database name to keep (seeded once) between runs")
+    parser.add_argument("--cpu", action="store_true", help="CPU per request, by process")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -43,6 +43,9 @@ def _unit_of(row: Row[Any]) -> Unit:
     return Unit(row.unit_id, row.name, row.parent_id, row.path, row.unit_class)
 
 
+BULK_UNITS = 100  # added at once: the table's statistics are taken at once too
+
+
 class Directory:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -59,6 +62,13 @@ class Directory:
                 unit_id, name, parent_id = row[0], row[1], row[2]
                 unit_class = row[3] if len(row) > 3 else None
                 added.append(self._add_unit(conn, unit_id, name, parent_id, unit_class))
+        if len(added) >= BULK_UNITS:
+            # Planner statistics now, not when autovacuum comes by: the case list's
+            # subtree filter is planned from them (without, a page of a large log took
+            # hundreds of ms). A role that does not own the table is skipped with a notice.
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE units")
+                conn.commit()
         return added
 
     def _add_unit(

@@ -28,6 +28,7 @@ from store.notify import notifier_for
 from store.reading import Checkpoint
 from store.reading import read_all as _read_all
 from store.reading import read_stream as _read_stream
+from store.reading import read_streams as _read_streams
 from store.records import AppendResult, NewEvent, RecordedEvent
 from store.tables import streams
 from store.upcasting import Upcasters
@@ -158,6 +159,11 @@ class EventStore:
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         with self.engine.connect() as conn:
             return _read_stream(conn, stream_id, from_version, self.upcasters)
+
+    def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
+        """Several streams in one read: stream id -> its events (absent when none)."""
+        with self.engine.connect() as conn:
+            return _read_streams(conn, stream_ids, self.upcasters)
 
     def read_all(self, after: Checkpoint | None = None, limit: int = 1000) -> list[RecordedEvent]:
         """Events after the checkpoint in (tx_id, position) order, only from

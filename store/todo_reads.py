@@ -14,16 +14,19 @@ from sqlalchemy import Engine, text
 
 __all__ = ["SealSummary", "cases_awaiting_extension_decision", "seal_summary"]
 
+# The latest extension event of each stream, from the partial index of extension events
+# (migration 0017) read backwards: no other event is read, and no open case is looked
+# up one by one. Those that are requests wait for a decision.
 _AWAITING = text(
     """
-    SELECT s.case_id FROM case_summary s
-    JOIN LATERAL (
-        SELECT e.type FROM events e
-        WHERE e.stream_id = s.stream_id
-          AND e.type IN ('ExtensionRequested', 'ExtensionGranted', 'ExtensionDenied')
-        ORDER BY e.version DESC LIMIT 1
-    ) last ON last.type = 'ExtensionRequested'
-    WHERE s.status = 'open'
+    SELECT s.case_id FROM (
+        SELECT DISTINCT ON (e.stream_id) e.stream_id, e.type FROM events e
+        WHERE e.type IN ('ExtensionRequested', 'ExtensionGranted', 'ExtensionDenied')
+        ORDER BY e.stream_id DESC, e.version DESC
+    ) last
+    JOIN case_summary s ON s.stream_id = last.stream_id
+    WHERE last.type = 'ExtensionRequested'
+      AND s.status = 'open'
       AND s.unit_id IN (SELECT unit_id FROM units WHERE path LIKE :path)
     ORDER BY s.deadline NULLS LAST, s.case_id
     LIMIT :limit

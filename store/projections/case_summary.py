@@ -171,6 +171,7 @@ class CaseFilters(BaseModel):
     deadline_from: date | None = None
     deadline_to: date | None = None
     cadre_id: str | None = None
+    case_ids: frozenset[str] | None = None  # an explicit set of cases
     today: date | None = None  # for ``overdue``; default: today in China time
 
 
@@ -222,11 +223,19 @@ def _conditions(filters: CaseFilters) -> tuple[list[str], dict[str, Any]]:
         where.append(sql)
         params.update(values)
 
+    def one_of(column: str, values: list[str]) -> None:
+        # One value as an equality: an index on (column, sort key) then yields the rows
+        # in list order (PostgreSQL orders no index scan on ``= ANY(array)``).
+        if len(values) == 1:
+            add(f"{column} = :{column}", **{column: values[0]})
+        else:
+            add(f"{column} = ANY(:{column}s)", **{f"{column}s": values})
+
     f = filters
     if f.statuses is not None:
-        add("status = ANY(:statuses)", statuses=sorted(s.value for s in f.statuses))
+        one_of("status", sorted(s.value for s in f.statuses))
     if f.lights is not None:
-        add("light = ANY(:lights)", lights=sorted(v.value for v in f.lights))
+        one_of("light", sorted(v.value for v in f.lights))
     if f.unit_path is not None:
         add(
             "unit_id IN (SELECT unit_id FROM units WHERE path LIKE :unit_path)",
@@ -252,6 +261,8 @@ def _conditions(filters: CaseFilters) -> tuple[list[str], dict[str, Any]]:
         add("deadline <= :deadline_to", deadline_to=f.deadline_to)
     if f.cadre_id is not None:
         add("cadre_id = :cadre_id", cadre_id=f.cadre_id)
+    if f.case_ids is not None:
+        add("case_id = ANY(:case_ids)", case_ids=sorted(f.case_ids))
     return where, params
 
 

@@ -11,6 +11,7 @@ units a batch touches (the old unit of a transferred case included).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -29,11 +30,15 @@ from store.records import RecordedEvent
 __all__ = [
     "CASES",
     "CASE_COLUMNS",
+    "COUNTS",
     "PROJECTION",
     "BoardFigures",
+    "SubtreeBoard",
     "UnitBoardRow",
     "board_case_row",
+    "board_key",
     "read_board",
+    "read_subtree_board",
     "sum_board",
 ]
 
@@ -182,7 +187,8 @@ class UnitBoardRow(BoardFigures):
     unit_id: str
 
 
-_COUNTS = tuple(name for name in BoardFigures.model_fields if name != "on_time_rate")
+COUNTS = tuple(name for name in BoardFigures.model_fields if name != "on_time_rate")
+_COUNTS = COUNTS
 _SUMS = ", ".join(f"COALESCE(sum({c}), 0)::int AS {c}" for c in _COUNTS)
 # The names are the model's fields, not input; the units are a parameter.
 _READ = (
@@ -201,3 +207,60 @@ def read_board(engine: Engine, unit_ids: Sequence[str]) -> tuple[list[UnitBoardR
     totals = dict(total)
     del totals["unit_id"]
     return found, BoardFigures.model_validate(totals)
+
+
+# A subtree's rows with their units' names, in tree order (the units' materialised
+# paths), and the totals over them, in one statement: the grand total's grouping set
+# comes last (its path is NULL) and is there even over no rows.
+_READ_SUBTREE = (
+    f"SELECT b.unit_id, u.name, {_SUMS}, "  # noqa: S608
+    f"{_rate('sum(closed)', 'sum(closed_on_time)')} AS on_time_rate "
+    f"FROM {NAME} b JOIN units u ON u.unit_id = b.unit_id WHERE {{where}} "
+    "GROUP BY GROUPING SETS ((u.path, b.unit_id, u.name), ()) ORDER BY u.path NULLS LAST"
+)
+_SUBTREE = _READ_SUBTREE.format(where="u.path LIKE %s")
+_ONE_UNIT = _READ_SUBTREE.format(where="b.unit_id = %s")
+# What a board read depends on besides the subtree: the projection's position (its
+# runner writes the rows and the checkpoint in one transaction, a rebuild swaps them in
+# together) and the directory (insert-only: its size).
+_KEY = (
+    "SELECT (SELECT tx_id::text || ':' || position FROM checkpoints "  # noqa: S608
+    f"WHERE projection = '{NAME}'), (SELECT count(*) FROM units)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubtreeBoard:
+    """The board of a subtree as read: ``rows`` are (unit_id, name, *COUNTS,
+    on_time_rate) of its units with cases, in tree order; ``total`` is (*COUNTS,
+    on_time_rate) over them; ``key`` is ``board_key`` as it was before the read."""
+
+    key: tuple[str | None, int]
+    rows: list[tuple[Any, ...]]
+    total: tuple[Any, ...]
+
+
+def board_key(conn: Connection) -> tuple[str | None, int]:
+    """Changes whenever a board read may give another answer (None: never projected)."""
+    row = conn.exec_driver_sql(_KEY).one()
+    return (None if row[0] is None else str(row[0]), int(row[1]))
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def read_subtree_board(
+    conn: Connection, *, path: str | None = None, unit_id: str | None = None
+) -> SubtreeBoard:
+    """The board of the units whose materialised path starts with ``path``, or of the
+    one unit ``unit_id``: plain rows, no model per unit (a province is thousands)."""
+    key = board_key(conn)  # first: the rows are at least as new as the key
+    if path is not None:
+        found = conn.exec_driver_sql(_SUBTREE, (_like_prefix(path),)).all()
+    elif unit_id is not None:
+        found = conn.exec_driver_sql(_ONE_UNIT, (unit_id,)).all()
+    else:
+        raise ValueError("a path or a unit")
+    *rows, total = (tuple(r) for r in found)
+    return SubtreeBoard(key=key, rows=rows, total=total[2:])
