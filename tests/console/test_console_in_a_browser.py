@@ -277,6 +277,18 @@ async def test_the_admin_page_lists_units_cadres_and_accounts(console: Console) 
     await page.get_by_role("button", name="新建账号").click()
     await expect(page.get_by_text("首次密码")).to_be_visible()
     await shot(page, "admin")
+    # A unit under a parent chosen by name, and a cadre of it, chosen by name too.
+    await page.locator("#nu-id").fill("town-1")
+    await page.locator("#nu-name").fill("某镇人民政府")
+    await page.get_by_label("上级单位（可选）").select_option("county-water")
+    await page.get_by_role("button", name="新建单位").click()
+    await expect(page.get_by_role("cell", name="某镇人民政府")).to_be_visible()
+    await page.locator("#nc-id").fill("cadre-town")
+    await page.locator("#nc-name").fill("赵镇长")
+    await page.locator("#nc-unit").select_option("town-1")
+    await page.locator("#nc-post").fill("镇长")
+    await page.get_by_role("button", name="新建干部").click()
+    await expect(page.get_by_role("cell", name="赵镇长")).to_be_visible()
     await context.close()
 
 

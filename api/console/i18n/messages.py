@@ -256,7 +256,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.new_unit": ("新建单位", "New unit"),
     "admin.new_cadre": ("新建干部", "New cadre"),
     "admin.unit_id": ("单位编号", "Unit id"),
-    "admin.parent": ("上级单位编号（可选）", "Parent unit id (optional)"),
+    "admin.parent": ("上级单位（可选）", "Parent unit (optional)"),
     "admin.name": ("名称", "Name"),
     "admin.cadre_id": ("干部编号", "Cadre id"),
     "admin.post": ("职务", "Post"),
