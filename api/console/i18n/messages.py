@@ -229,6 +229,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.total": ("合计", "Total"),
     "board.scope": ("范围", "Subtree"),
     "archive.title": ("干部政绩档案", "Cadre archive"),
+    "archive.choose": (
+        "请选择一名干部和年份（或季度），查看其政绩档案。",
+        "Choose a cadre and a year (or quarter) to see their archive.",
+    ),
     "archive.cadre": ("干部", "Cadre"),
     "archive.year": ("年度", "Year"),
     "archive.quarter": ("季度（可选）", "Quarter (optional)"),
