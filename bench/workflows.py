@@ -50,6 +50,7 @@ from bench.bare_workflow import BareWorkflow, noop
 from cli.binaries import temporal_cli
 from domain.commands import OpenCase, ReportProgress, RequestClosure, SubmitPlan, VerifyClosure
 from domain.vocabulary import Actor, Role, Source
+from settings import Settings
 from store.engine import make_engine
 from store.event_store import EventStore
 from worker import build_worker, workflow_runner
@@ -286,7 +287,10 @@ def main() -> None:
     parser.add_argument("--open-concurrency", type=int, default=50)
     parser.add_argument("--settle", type=float, default=30.0)
     parser.add_argument(
-        "--max-cached", type=int, default=1000, help="the worker's ZHENGGAI_MAX_CACHED_WORKFLOWS"
+        "--max-cached",
+        type=int,
+        default=Settings.model_fields["max_cached_workflows"].default,
+        help="the worker's ZHENGGAI_MAX_CACHED_WORKFLOWS (default: the product's default)",
     )
     asyncio.run(run(parser.parse_args()))
 
