@@ -185,7 +185,8 @@ async def test_closure_is_rejected_then_verified(console: Console) -> None:
     await sup.wait_for_url("**cadre=cadre-42**")
     await expect(sup.get_by_role("link", name="乡镇污水处理厂出水氨氮超标")).to_be_visible()
     await sup.goto(f"{console.base}/console/archive")  # nothing chosen yet: what to do
-    await expect(sup.get_by_text("请选择一名干部和年份（或季度），查看其政绩档案。")).to_be_visible()
+    choose = "请选择一名干部和年份（或季度），查看其政绩档案。"
+    await expect(sup.get_by_text(choose)).to_be_visible()
     await sup.goto(f"{console.base}/console/archive?cadre=cadre-42&year={date.today().year}")
     await expect(sup.get_by_text("承担整改案件")).to_be_visible()
     behind = sup.get_by_role("link", name="乡镇污水处理厂出水氨氮超标").first
