@@ -125,3 +125,12 @@ async def unit_name(services: Services, unit_id: str) -> str:
 async def unit_names(services: Services) -> dict[str, str]:
     """Every unit's name by its id."""
     return {u.unit_id: u.name for u in await asyncio.to_thread(services.directory.all_units)}
+
+
+async def unit_names_in_scope(services: Services, caller: Caller) -> dict[str, str]:
+    """The units a person may choose (their subtree; every unit for a person of no
+    unit), by id, with their names, in the tree's order."""
+    root = caller.actor.unit_id
+    if root:
+        return {u.unit_id: u.name for u in await subtree_of(services, root)}
+    return await unit_names(services)

@@ -25,7 +25,7 @@ from application.case_lists import CaseQuery, board, case_page
 from application.case_merge import MergeChoice, merge_choices
 from application.case_sheet import CaseSheet, case_sheet
 from application.commands import run_command
-from application.directory import cadres_of, subtree_of, unit_names
+from application.directory import cadres_of, unit_names_in_scope
 from application.errors import Refusal
 from application.evidence import download_evidence, upload_evidence
 from application.ledgers.exports import iter_file, ledger_xlsx
@@ -121,13 +121,8 @@ async def case_list(request: Request, person: Person) -> Response:
     found = await case_page(services, person.caller, query)
     overview = await board(services, person.caller, unit)
     kept = {k: v for k, v in q.items() if k != "cursor"}
-    # The units a person may filter by (their subtree; everything for a person of no
-    # unit), by name: the list shows names, and the filter offers them.
-    root = person.caller.actor.unit_id
-    if root:
-        names = {u.unit_id: u.name for u in await subtree_of(services, root)}
-    else:
-        names = await unit_names(services)
+    # The list shows units by name, and the filter offers them.
+    names = await unit_names_in_scope(services, person.caller)
     cadres = [c for c in await cadres_of(services, None) if c.unit_id in names]
     return page(
         request,
@@ -341,11 +336,7 @@ class Choices:
 
 async def _choices(request: Request, person: Any, sheet: CaseSheet) -> Choices:
     services = console_services(request)
-    root = person.caller.actor.unit_id
-    if root:
-        names = {u.unit_id: u.name for u in await subtree_of(services, root)}
-    else:
-        names = await unit_names(services)
+    names = await unit_names_in_scope(services, person.caller)
     own = sheet.case.state.unit_id
     cadres = sorted(
         (c for c in await cadres_of(services, None) if c.unit_id in names),
