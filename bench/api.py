@@ -249,35 +249,43 @@ async def run(args: argparse.Namespace) -> None:
                             f"(generated ones: {probe.status_code == 200})"
                         )
                     for count in (1, 2):
-                        with contextlib.ExitStack() as stack:
-                            apis = [
-                                stack.enter_context(child(["api", "--port", str(port)], common))
-                                for port in ports[:count]
-                            ]
-                            bases = [f"http://127.0.0.1:{port}" for port in ports[:count]]
-                            for b in bases:
-                                await up(http, b)
-                            load = Load(bases, tokens, real, pages, made // 40 + 1)
-                            await at_rate(http, load, rates[0], min(3.0, args.seconds))  # warm-up
-                            if count == 1:
-                                print("unloaded, one request at a time (ms):")
-                                print(await unloaded(http, load), flush=True)
-                            if count == 1 and args.cpu:
-                                processes = {
-                                    "api": [a.pid for a in apis],
-                                    "worker": [worker.pid],
-                                    "projector": [projector.pid],
-                                    "temporal": pids_named("temporal"),
-                                }
-                                print("CPU ms per request, by process:")
-                                print(await cpu_per_request(http, load, processes), flush=True)
-                            print(
-                                f"{count} API process(es), {made:,} cases, "
-                                f"{args.seconds:.0f} s per rate:"
-                            )
-                            for rate in rates:
-                                print(await at_rate(http, load, rate, args.seconds), flush=True)
-                                await asyncio.sleep(2)
+                        # A client of its own per phase: no connection kept alive to
+                        # an API process of the phase before (stopped) is reused.
+                        async with httpx.AsyncClient(limits=limits) as client:
+                            with contextlib.ExitStack() as stack:
+                                apis = [
+                                    stack.enter_context(child(["api", "--port", str(port)], common))
+                                    for port in ports[:count]
+                                ]
+                                bases = [f"http://127.0.0.1:{port}" for port in ports[:count]]
+                                for b in bases:
+                                    await up(client, b)
+                                load = Load(bases, tokens, real, pages, made // 40 + 1)
+                                # warm-up
+                                await at_rate(client, load, rates[0], min(3.0, args.seconds))
+                                if count == 1:
+                                    print("unloaded, one request at a time (ms):")
+                                    print(await unloaded(client, load), flush=True)
+                                if count == 1 and args.cpu:
+                                    processes = {
+                                        "api": [a.pid for a in apis],
+                                        "worker": [worker.pid],
+                                        "projector": [projector.pid],
+                                        "temporal": pids_named("temporal"),
+                                    }
+                                    print("CPU ms per request, by process:")
+                                    print(
+                                        await cpu_per_request(client, load, processes), flush=True
+                                    )
+                                print(
+                                    f"{count} API process(es), {made:,} cases, "
+                                    f"{args.seconds:.0f} s per rate:"
+                                )
+                                for rate in rates:
+                                    print(
+                                        await at_rate(client, load, rate, args.seconds), flush=True
+                                    )
+                                    await asyncio.sleep(2)
         finally:
             await env.shutdown()
 

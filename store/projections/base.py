@@ -32,12 +32,15 @@ class Projection:
     keys: tuple[tuple[str, ...], ...]  # each table's primary key, for ordered comparison
     apply: Apply
     build: Build
+    # Makes an ``apply`` that remembers between batches (one per runner); None: ``apply``.
+    remembering: Callable[[], Apply] | None = None
 
     def handler(self, suffix: str = "") -> Callable[[Connection, Sequence[RecordedEvent]], None]:
         """The ``Subscription`` handler: apply the batch up to its last event."""
+        apply = self.apply if self.remembering is None else self.remembering()
 
         def handle(conn: Connection, batch: Sequence[RecordedEvent]) -> None:
             if batch:
-                self.apply(conn, suffix, batch, Checkpoint.after(batch[-1]))
+                apply(conn, suffix, batch, Checkpoint.after(batch[-1]))
 
         return handle
