@@ -1,5 +1,6 @@
-"""deploy/: the files a production install uses, checked statically (no docker, no helm
-here): YAML that parses, references that resolve, secrets from files, non-root images."""
+"""deploy/: the files a production install uses, checked statically (no docker here): YAML
+that parses, references that resolve, secrets from files, non-root images. The Helm chart
+is rendered by the real helm in test_deploy_rendered.py."""
 
 from __future__ import annotations
 
@@ -102,75 +103,21 @@ def test_dockerfile_is_multi_stage_non_root_and_built_from_the_wheel() -> None:
             assert (root / part).exists(), f"COPY of missing {part}"
 
 
-def _render(template: str) -> str:
-    """A stand-in for `helm template`: control lines become a key, values become "x"."""
-    out = []
-    for line in template.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("{{-") and stripped.endswith("}}"):
-            indent = len(line) - len(line.lstrip())
-            out.append(" " * indent + "rendered-by-helm: x")
-            continue
-        out.append(re.sub(r"\{\{.*?\}\}", "x", line))
-    return "\n".join(out)
-
-
-def _values_paths(template: str) -> list[str]:
-    return re.findall(r"\.Values\.([A-Za-z0-9_.]+)", template)
-
-
-def test_helm_chart_templates_parse_and_name_existing_values() -> None:
-    chart = DEPLOY / "helm" / "zhenggai"
-    values = yaml.safe_load((chart / "values.yaml").read_text("utf-8"))
-    assert yaml.safe_load((chart / "Chart.yaml").read_text("utf-8"))["apiVersion"] == "v2"
-    kinds: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted((chart / "templates").glob("*.yaml")):
-        template = path.read_text("utf-8")
-        for ref in _values_paths(template):
-            node: Any = values
-            for part in ref.split("."):
-                assert isinstance(node, dict), f"{path.name}: .Values.{ref}"
-                assert part in node, f"{path.name}: .Values.{ref}"
-                node = node[part]
-        for doc in yaml.safe_load_all(_render(template)):
-            kinds.setdefault(doc["kind"], []).append(doc)
-    deployments = {
-        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]: d
-        for d in kinds["Deployment"]
-    }
-    assert sorted(deployments) == sorted(PROCESSES)
-    for name, deployment in deployments.items():
-        pod = deployment["spec"]["template"]["spec"]
-        assert pod["securityContext"]["runAsNonRoot"] is True
-        (container,) = pod["containers"]
-        assert {"livenessProbe", "readinessProbe", "resources"} <= set(container), name
-        env = {e["name"]: e["value"] for e in container["env"]}
-        assert env["DATABASE_URL_FILE"] == "/run/secrets/db/url"
-        (db,) = [v for v in pod["volumes"] if v["name"] == "db"]
-        assert db["secret"]["items"] == [{"key": name, "path": "url"}]
-    api_probes = deployments["api"]["spec"]["template"]["spec"]["containers"][0]
-    assert api_probes["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert api_probes["livenessProbe"]["httpGet"]["path"] == "/livez"
-    (job,) = kinds["Job"]
-    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
-    assert job["spec"]["template"]["spec"]["containers"][0]["args"][0] == "migrate"
-    covered = {
-        p["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
-        for p in kinds["PodDisruptionBudget"]
-    }
-    assert covered == {"api", "worker"}
-
-
 def test_temporal_values_choose_postgres_and_a_shard_count() -> None:
+    # The 1.x layout of Temporal's chart (rendered by hand once, deploy/README.md).
     values = yaml.safe_load((DEPLOY / "helm" / "temporal-values.yaml").read_text("utf-8"))
-    config = values["server"]["config"]
-    assert config["numHistoryShards"] == 512
+    persistence = values["server"]["config"]["persistence"]
+    assert persistence["numHistoryShards"] == 512
     assert str(_compose()["services"]["temporal"]["environment"]["NUM_HISTORY_SHARDS"]) == "512"
     for store in ("default", "visibility"):
-        assert config["persistence"][store]["sql"]["driver"] == "postgres12"
-        assert "existingSecret" in config["persistence"][store]["sql"]
-    assert not values["cassandra"]["enabled"]
-    assert not values["postgresql"]["enabled"]
+        sql = persistence["datastores"][store]["sql"]
+        assert sql["pluginName"] == "postgres12"
+        assert "existingSecret" in sql
+        assert "password" not in sql
+    # Keys of the 0.x chart that the 1.x chart refuses to render.
+    for removed in ("cassandra", "mysql", "postgresql", "elasticsearch", "prometheus", "grafana"):
+        assert removed not in values, removed
+    assert "schema" not in values
 
 
 @pytest.mark.parametrize("name", ["zhenggai.json"])

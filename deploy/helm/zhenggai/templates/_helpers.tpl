@@ -7,3 +7,14 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- define "zhenggai.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag }}
 {{- end }}
+
+{{- /* The audit keys a rotation retired (a JSON list in the audit secret), so seals they
+signed still verify; the key is absent until the first rotation (docs/operations.md). */}}
+{{- define "zhenggai.auditRetiredKeys" -}}
+- name: ZHENGGAI_AUDIT_RETIRED_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.audit }}
+      key: audit_retired_keys
+      optional: true
+{{- end }}
