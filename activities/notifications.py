@@ -109,6 +109,10 @@ class OutboxNotificationSink:
             "working_days_overdue": overdue,
             **({"detail": notice.detail} if notice.detail else {}),
         }
+        previous_id = (notice.detail or {}).get("previous_unit_id")
+        if previous_id:  # a transfer's notice names the unit it came from
+            previous = self._directory.unit(previous_id)
+            payload["previous_unit_name"] = previous.name if previous else previous_id
         rows: dict[str, NewNotification] = {}
         missing = 0
         for recipient in notice.recipients:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from domain.chinese_dates import zh_date
 from domain.policy import Policy
 from domain.state import CaseState
 from domain.vocabulary import CaseStatus, TrafficLight
@@ -62,7 +63,7 @@ def light_reason(state: CaseState, light: TrafficLight, now: datetime, policy: P
         if behind:
             m = behind[0]
             return Words(
-                f"阶段节点「{m.title}」已于 {m.due} 到期未报告",
+                f"阶段节点「{m.title}」已于 {zh_date(m.due)} 到期未报告",
                 f"milestone “{m.title}” was due on {m.due} and is not reported",
             )
         return Words(

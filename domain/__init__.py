@@ -14,6 +14,7 @@ decide       decide(state, command, now, policy) and its role table
 guards       the check_/ensure_ functions behind decide; handlers/ the rules per step
 policy       Policy (deadlines, reminders, yellow, ladder, caps, look-back, calendar)
 workdays     WorkingCalendar: statutory holidays, 调休, provisional years
+chinese_dates zh_date: a date in a Chinese sentence (2026年12月4日)
 traffic_light, schedule   the light of a case at a moment; the timer steps still due
 duplicates   find_duplicate (减负), ensure_not_duplicate
 archive      build_archive: per cadre and period, every figure with its event ids

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.chinese_dates import zh_date
 from domain.errors import InvalidCommand, InvalidState, PermissionDenied
 from domain.state import CaseState
 from domain.vocabulary import Actor, CaseStatus, Role
@@ -102,6 +103,6 @@ def ensure_future_deadline(deadline: date, today: date) -> None:
     if deadline <= today:
         raise InvalidCommand(
             "deadline_not_in_future",
-            f"整改期限 {deadline} 必须晚于今天",
+            f"整改期限 {zh_date(deadline)} 必须晚于今天",
             f"the deadline {deadline} must be after today",
         )

@@ -22,6 +22,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from domain.chinese_dates import zh_date
+
 __all__ = ["CalendarYear", "CountedDate", "InvalidRule", "WorkingCalendar", "package_years"]
 
 
@@ -62,15 +64,17 @@ class CalendarYear(BaseModel):
             if day.year != self.year:
                 raise InvalidRule(
                     "date_outside_year",
-                    f"{day} 不在 {self.year} 年内",
+                    f"{zh_date(day)} 不在 {self.year} 年内",
                     f"{day} is not in {self.year}",
                 )
         if self.holidays & self.workdays:
-            both = ", ".join(d.isoformat() for d in sorted(self.holidays & self.workdays))
+            both = sorted(self.holidays & self.workdays)
+            both_zh = "、".join(zh_date(d) for d in both)
+            both_en = ", ".join(d.isoformat() for d in both)
             raise InvalidRule(
                 "holiday_and_workday",
-                f"{both} 不能既是节假日又是调休上班日",
-                f"{both} cannot be both a holiday and a make-up working day",
+                f"{both_zh} 不能既是节假日又是调休上班日",
+                f"{both_en} cannot be both a holiday and a make-up working day",
             )
         return self
 

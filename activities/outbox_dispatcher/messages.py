@@ -9,7 +9,10 @@ JSON API): a base ending in ``/api/v1`` (the old default) is cut back to the sit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from domain.chinese_dates import zh_date
 
 __all__ = ["Message", "case_link", "light_for", "render", "render_digest"]
 
@@ -59,6 +62,17 @@ def light_for(kind: str) -> str:
     return _KIND_LIGHT.get(kind, "yellow")
 
 
+def _day(value: object, en: bool) -> str:
+    """A payload's ISO date as the language writes it (text that is not one, as it is)."""
+    text = "" if value is None else str(value)
+    if en:
+        return text
+    try:
+        return zh_date(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     subject: str
@@ -83,6 +97,7 @@ def _lead(p: dict[str, Any], en: bool) -> str:
     detail: dict[str, Any] = p.get("detail") or {}
     reason = detail.get("reason", "")
     milestone = p.get("milestone_id") or ""
+    previous = p.get("previous_unit_name") or detail.get("previous_unit_id", "")
     zh_level, en_level = _LEVELS.get(int(level or 0), ("", ""))
     leads = {
         "reminder": (
@@ -117,12 +132,13 @@ def _lead(p: dict[str, Any], en: bool) -> str:
             "The accountability recommendation still waits for a decision.",
         ),
         "extension_requested": (
-            f"责任单位申请延期至 {detail.get('proposed_deadline', '')}，理由：{reason}。请审批。",
+            f"责任单位申请延期至 {_day(detail.get('proposed_deadline'), en)}，理由：{reason}。"
+            "请审批。",
             f"The unit asks to extend the deadline to {detail.get('proposed_deadline', '')}: "
             f"{reason}. Please decide.",
         ),
         "extension_granted": (
-            f"延期申请已批准，新的整改期限为 {detail.get('new_deadline', '')}。",
+            f"延期申请已批准，新的整改期限为 {_day(detail.get('new_deadline'), en)}。",
             f"The extension was granted; the new deadline is {detail.get('new_deadline', '')}.",
         ),
         "extension_denied": (
@@ -142,8 +158,8 @@ def _lead(p: dict[str, Any], en: bool) -> str:
             "The rectification was verified; the case is closed.",
         ),
         "reassigned": (
-            f"案件责任单位已调整（原单位 {detail.get('previous_unit_id', '')}），理由：{reason}。",
-            f"Responsibility moved from unit {detail.get('previous_unit_id', '')}: {reason}.",
+            f"案件责任单位已调整（原单位 {previous}），理由：{reason}。",
+            f"Responsibility moved from unit {previous}: {reason}.",
         ),
     }
     zh, english = leads.get(kind, ("案件有新的提醒。", "The case has a new notice."))
@@ -161,7 +177,7 @@ def render(payload: dict[str, Any], language: str, base_url: str) -> Message:
     case_id = str(payload.get("case_id", ""))
     link = case_link(base_url, case_id)
     light = _LIGHTS.get(str(payload.get("light", "")), ("", ""))[1 if en else 0]
-    deadline = payload.get("deadline") or ("none" if en else "未设定")
+    deadline = _day(payload.get("deadline"), en) or ("none" if en else "未设定")
     if payload.get("deadline") and payload.get("deadline_provisional"):
         deadline += (
             " (counted on a provisional calendar: it may move when the year's official"

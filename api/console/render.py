@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.console.i18n import LABELS, translate
+from domain.chinese_dates import zh_date
 
 __all__ = ["page"]
 
@@ -44,10 +45,10 @@ def _cn_date(value: date | datetime | str | None, language: str = "zh-CN") -> st
         local = value.astimezone(CHINA)
         if language == "en":
             return local.strftime("%Y-%m-%d %H:%M")
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+        return f"{zh_date(local)} {local:%H:%M}"
     if language == "en":
         return value.isoformat()
-    return f"{value.year}年{value.month}月{value.day}日"
+    return zh_date(value)
 
 
 def _days_left(n: int | None, language: str = "zh-CN") -> str:

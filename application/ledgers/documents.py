@@ -36,6 +36,7 @@ from application.errors import Refusal
 from application.ledgers.columns import KIND_LABELS, LEVEL_LABELS, SOURCE_LABELS
 from application.services import Services
 from domain.archive import CadreArchive, Figure
+from domain.chinese_dates import zh_date
 from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import AccountabilityAction
 
@@ -134,10 +135,6 @@ def _pdf(story: list[Any], title: str) -> bytes:
     )
     document.build(story)
     return buffer.getvalue()
-
-
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 # -- the archive -----------------------------------------------------------------------
@@ -250,7 +247,7 @@ def _archive_pdf(
         ),
         Paragraph(
             _escape(
-                f"干部编号 {archive.cadre_id}；数据截至 {_cn_date(as_of)}。"
+                f"干部编号 {archive.cadre_id}；数据截至 {zh_date(as_of)}。"
                 "每项数字均可追溯到整改记录中的事件。"
             ),
             styles["small"],
@@ -397,7 +394,7 @@ def _board_xlsx(shown: BoardOut, root_name: str) -> bytes:
     light = {k: book.add_format({"border": 1, "bg_color": v}) for k, v in fills.items()}
     today = DEFAULT_POLICY.today(datetime.now(UTC))
     width = len(BOARD_COLUMNS) + 1
-    sheet.merge_range(0, 0, 0, width, f"{root_name}整改亮灯看板（截至 {_cn_date(today)}）", title)
+    sheet.merge_range(0, 0, 0, width, f"{root_name}整改亮灯看板（截至 {zh_date(today)}）", title)
     headers = ["单位", "单位编号", *(label for _, label in BOARD_COLUMNS)]
     for col, text in enumerate(headers):
         sheet.write(1, col, text, head)
@@ -511,16 +508,16 @@ def _notice_pdf(
     progress = [(d.get("text", ""), at) for k, d, at in events if k == "ProgressReported"]
     story: list[Any] = [
         Paragraph(letter, styles["title"]),
-        Paragraph(_escape(f"编号：{case_id}-{level}　　{_cn_date(today)}"), styles["subtitle"]),
+        Paragraph(_escape(f"编号：{case_id}-{level}　　{zh_date(today)}"), styles["subtitle"]),
         Paragraph(_escape(f"{unit}："), styles["base"]),
         Spacer(1, 2 * mm),
         Paragraph(
             _escape(
                 f"你单位承担的整改事项「{title}」（来源：{SOURCE_LABELS.get(source, source)}，"
                 f"整改类型：{KIND_LABELS.get(kind, kind)}，责任人：{cadre}），"
-                f"整改时限为 {_cn_date(deadline) if deadline else '未定'}"
+                f"整改时限为 {zh_date(deadline) if deadline else '未定'}"
                 + (
-                    f"（原定 {_cn_date(original)}）"
+                    f"（原定 {zh_date(original)}）"
                     if original is not None and original != deadline
                     else ""
                 )
@@ -533,10 +530,10 @@ def _notice_pdf(
         Spacer(1, 2 * mm),
         Paragraph(
             _escape(
-                f"请于 {_cn_date(answer_by)} 前将整改进展、未完成原因及下一步措施书面报告"
+                f"请于 {zh_date(answer_by)} 前将整改进展、未完成原因及下一步措施书面报告"
                 "（一事一文，加盖单位公章）。逾期未报或整改不到位的，将按规定升级督办。"
                 if level > 1
-                else f"请于 {_cn_date(answer_by)} 前加快整改并报告进展，抄送分管领导。"
+                else f"请于 {zh_date(answer_by)} 前加快整改并报告进展，抄送分管领导。"
             ),
             styles["base"],
         ),

@@ -32,6 +32,7 @@ from application.ledgers.columns import (
     LedgerColumn,
 )
 from application.services import Services
+from domain.chinese_dates import zh_date
 from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import CaseKind, CaseStatus
 from store.ledgers import LedgerDetails, ledger_details
@@ -101,7 +102,7 @@ def ledger_values(
 
 
 def ledger_title(unit_name: str, today: date) -> str:
-    return f"{unit_name}{LEDGER_TITLE}（截至 {today.year}年{today.month}月{today.day}日）"
+    return f"{unit_name}{LEDGER_TITLE}（截至 {zh_date(today)}）"
 
 
 def xlsx_header(columns: tuple[LedgerColumn, ...] = LEDGER_COLUMNS) -> list[list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain import guards
+from domain.chinese_dates import zh_date
 from domain.commands import (
     ApplyTolerance,
     RecordAccountability,
@@ -86,7 +87,7 @@ def reopen(state: CaseState | None, cmd: ReopenCase, ctx: Context) -> list[Event
     if ctx.today > window_end:
         raise InvalidState(
             "look_back_expired",
-            f"回头看期限已于 {window_end} 届满，不能重新打开",
+            f"回头看期限已于 {zh_date(window_end)} 届满，不能重新打开",
             f"the look-back window ended on {window_end}",
         )
     if cmd.deadline is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain import guards
+from domain.chinese_dates import zh_date
 from domain.commands import SetMilestones
 from domain.context import Context
 from domain.errors import InvalidCommand
@@ -98,7 +99,7 @@ def milestone_problems(
                 MilestoneProblem(
                     f"{at}.due",
                     "milestones_not_in_order",
-                    f"节点时间须依次递增：{m.due} 不晚于上一节点的 {before}",
+                    f"节点时间须依次递增：{zh_date(m.due)} 不晚于上一节点的 {zh_date(before)}",
                     f"due dates must increase: {m.due} is not after the previous {before}",
                 )
             )
@@ -109,7 +110,8 @@ def milestone_problems(
                     MilestoneProblem(
                         f"{at}.due" if m.due != old.due else f"{at}.title",
                         "reported_milestone_changed",
-                        f"节点 {m.milestone_id} 已报送，不能修改（{old.title}，{old.due}）",
+                        f"节点 {m.milestone_id} 已报送，不能修改"
+                        f"（{old.title}，{zh_date(old.due)}）",
                         f"milestone {m.milestone_id} is reported and cannot change"
                         f" ({old.title}, {old.due})",
                     )
@@ -121,7 +123,7 @@ def milestone_problems(
                 MilestoneProblem(
                     f"{at}.due",
                     "milestone_out_of_range",
-                    f"节点“{m.title}”的时间 {m.due} 须晚于今天 {today}",
+                    f"节点“{m.title}”的时间 {zh_date(m.due)} 须晚于今天 {zh_date(today)}",
                     f"milestone {m.milestone_id} due {m.due} must be after today ({today})",
                 )
             )
@@ -130,7 +132,7 @@ def milestone_problems(
                 MilestoneProblem(
                     f"{at}.due",
                     "milestone_out_of_range",
-                    f"节点“{m.title}”的时间 {m.due} 不得晚于整改期限 {deadline}",
+                    f"节点“{m.title}”的时间 {zh_date(m.due)} 不得晚于整改期限 {zh_date(deadline)}",
                     f"milestone {m.milestone_id} due {m.due} must be by the deadline {deadline}",
                 )
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain import guards
+from domain.chinese_dates import zh_date
 from domain.commands import (
     DenyExtension,
     GrantExtension,
@@ -80,7 +81,7 @@ def request_extension(state: CaseState | None, cmd: RequestExtension, ctx: Conte
     if ctx.today > case.deadline:
         raise InvalidState(
             "extension_after_deadline",
-            f"延期申请须在整改期限 {case.deadline} 之前提出",
+            f"延期申请须在整改期限 {zh_date(case.deadline)} 之前提出",
             f"an extension must be requested by the deadline {case.deadline}",
         )
     if case.pending_extension is not None:
@@ -96,7 +97,7 @@ def request_extension(state: CaseState | None, cmd: RequestExtension, ctx: Conte
     if cmd.proposed_deadline <= case.deadline:
         raise InvalidCommand(
             "extension_not_later",
-            f"申请的期限须晚于现期限 {case.deadline}",
+            f"申请的期限须晚于现期限 {zh_date(case.deadline)}",
             f"the proposed deadline must be after the current deadline {case.deadline}",
         )
     return [
@@ -133,7 +134,7 @@ def grant_extension(state: CaseState | None, cmd: GrantExtension, ctx: Context) 
     if new_deadline <= case.deadline or new_deadline <= ctx.today:
         raise InvalidCommand(
             "extension_not_later",
-            f"延期后的期限须晚于现期限 {case.deadline} 和今天",
+            f"延期后的期限须晚于现期限 {zh_date(case.deadline)} 和今天",
             f"the new deadline must be after the current deadline {case.deadline} and today",
         )
     return [

@@ -217,6 +217,12 @@ async def test_the_supervisor_changes_the_milestones_and_a_refusal_keeps_the_inp
     await box.get_by_role("button", name="提交").click()
     await expect(box.locator(".error")).to_contain_text("第 1 个阶段节点")
     await expect(box.locator(".error")).to_contain_text("须晚于今天")
+    # Its dates as a Chinese sentence writes them (2026年3月5日), not as ISO.
+    written = date.fromisoformat(past)
+    await expect(box.locator(".error")).to_contain_text(
+        f"{written.year}年{written.month}月{written.day}日"
+    )
+    await expect(box.locator(".error")).not_to_contain_text(past)
     await expect(box.get_by_label("到期日 1")).to_have_value(past)
     await expect(box.get_by_label("节点目标 3")).to_have_value("二期管网改造完成")
     await expect(box.get_by_label("理由")).to_have_value("根据施工进度调整")

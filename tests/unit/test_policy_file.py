@@ -88,7 +88,7 @@ def test_no_file_means_the_built_in_defaults() -> None:
         ),
         (
             "[[calendar.years]]\nyear = 2027\nholidays = [2028-01-01]",
-            "calendar.years[0]: 2028-01-01 不在 2027 年内",
+            "calendar.years[0]: 2028年1月1日 不在 2027 年内",
             "calendar.years[0]: 2028-01-01 is not in 2027",
         ),
         (

@@ -399,3 +399,21 @@ def test_the_cli_checks_updates_and_removes_contacts(
         env=env,
     )
     assert removed.exit_code == 0, removed.output
+
+
+def test_a_transfer_notice_names_the_unit_the_case_came_from(engine: Engine, units: None) -> None:
+    case_id, stream = _case_stream(engine, "lonely")
+    notice = NotificationRequest(
+        idempotency_key=str(uuid.uuid4()),
+        case_id=case_id,
+        workflow_id=stream,
+        kind=NotificationKind.REASSIGNED,
+        recipients=(Recipient(audience=Audience.RESPONSIBLE, unit_id="lonely"),),
+        occurred_at=datetime.now(UTC),
+        unit_id="lonely",
+        detail={"previous_unit_id": "county-env", "reason": "职责调整"},
+    )
+    OutboxNotificationSink(EventStore(engine)).send(notice)
+    (row,) = Outbox(engine).rows(case_id=case_id)
+    assert row.payload["previous_unit_name"] == "某县生态环境局"
+    assert row.payload["detail"]["previous_unit_id"] == "county-env"

@@ -138,7 +138,7 @@ def test_reopen_on_the_last_day_of_the_window_and_not_after() -> None:
     assert (type(e), e.code, e.message_zh, e.message_en) == (
         InvalidState,
         "look_back_expired",
-        "回头看期限已于 2025-03-14 届满，不能重新打开",
+        "回头看期限已于 2025年3月14日 届满，不能重新打开",
         "the look-back window ended on 2025-03-14",
     )
 

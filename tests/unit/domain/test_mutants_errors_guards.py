@@ -164,5 +164,5 @@ def test_ensure_future_deadline_boundary() -> None:
             guards.ensure_future_deadline(deadline, today)
         e = raised.value
         assert e.code == "deadline_not_in_future"
-        assert e.message_zh == f"整改期限 {deadline} 必须晚于今天"
+        assert e.message_zh == f"整改期限 2025年3月{deadline.day}日 必须晚于今天"
         assert e.message_en == f"the deadline {deadline} must be after today"

@@ -67,11 +67,16 @@ def problems(milestones: tuple[Milestone, ...], **kwargs: Any) -> list[Milestone
     return milestone_problems(milestones, **kwargs)
 
 
+def written(day: date) -> str:
+    """A date as a Chinese sentence writes it (the oracle, spelled out here)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def not_after_today(i: int, m: Milestone, today: date) -> MilestoneProblem:
     return MilestoneProblem(
         f"milestones.{i}.due",
         "milestone_out_of_range",
-        f"节点“{m.title}”的时间 {m.due} 须晚于今天 {today}",
+        f"节点“{m.title}”的时间 {written(m.due)} 须晚于今天 {written(today)}",
         f"milestone {m.milestone_id} due {m.due} must be after today ({today})",
     )
 
@@ -132,7 +137,7 @@ def test_dates_must_strictly_increase_compared_with_the_one_just_before() -> Non
         MilestoneProblem(
             "milestones.1.due",
             "milestones_not_in_order",
-            "节点时间须依次递增：2025-04-30 不晚于上一节点的 2025-08-31",
+            "节点时间须依次递增：2025年4月30日 不晚于上一节点的 2025年8月31日",
             "due dates must increase: 2025-04-30 is not after the previous 2025-08-31",
         )
     ]
@@ -143,7 +148,7 @@ def test_dates_must_strictly_increase_compared_with_the_one_just_before() -> Non
         MilestoneProblem(
             "milestones.2.due",
             "milestones_not_in_order",
-            "节点时间须依次递增：2025-06-30 不晚于上一节点的 2025-08-31",
+            "节点时间须依次递增：2025年6月30日 不晚于上一节点的 2025年8月31日",
             "due dates must increase: 2025-06-30 is not after the previous 2025-08-31",
         )
     ]
@@ -161,7 +166,7 @@ def test_every_milestone_is_due_by_the_deadline() -> None:
         MilestoneProblem(
             "milestones.1.due",
             "milestone_out_of_range",
-            "节点“一期改造”的时间 2025-08-31 不得晚于整改期限 2025-08-30",
+            "节点“一期改造”的时间 2025年8月31日 不得晚于整改期限 2025年8月30日",
             "milestone m2 due 2025-08-31 must be by the deadline 2025-08-30",
         )
     ]
@@ -181,7 +186,7 @@ def test_an_unreported_milestone_kept_on_its_day_may_be_past() -> None:
 def test_a_reported_milestone_cannot_change() -> None:
     current = (state_of(A, reported=True), state_of(B))
     moved = due(A, date(2025, 5, 10))
-    changed_zh = "节点 m1 已报送，不能修改（完成排查，2025-04-30）"
+    changed_zh = "节点 m1 已报送，不能修改（完成排查，2025年4月30日）"
     changed_en = "milestone m1 is reported and cannot change (完成排查, 2025-04-30)"
     assert problems((moved, B), current=current) == [
         MilestoneProblem("milestones.0.due", "reported_milestone_changed", changed_zh, changed_en)
@@ -252,7 +257,7 @@ def test_check_raises_the_first_problem_only() -> None:
     assert triple(raised.value) == (
         InvalidCommand,
         "milestone_out_of_range",
-        "milestones.0.due：节点“完成排查”的时间 2025-03-03 须晚于今天 2025-03-03",
+        "milestones.0.due：节点“完成排查”的时间 2025年3月3日 须晚于今天 2025年3月3日",
         "milestones.0.due: milestone m1 due 2025-03-03 must be after today (2025-03-03)",
     )
 
@@ -311,7 +316,7 @@ def test_set_checks_against_the_cases_deadline() -> None:
     assert triple(refused(long_term(), A, B, late)) == (
         InvalidCommand,
         "milestone_out_of_range",
-        "milestones.2.due：节点“全部完成”的时间 2026-01-01 不得晚于整改期限 2025-12-31",
+        "milestones.2.due：节点“全部完成”的时间 2026年1月1日 不得晚于整改期限 2025年12月31日",
         "milestones.2.due: milestone m3 due 2026-01-01 must be by the deadline 2025-12-31",
     )
     # due on the deadline itself is allowed

@@ -115,7 +115,7 @@ def test_request_on_the_deadline_day_and_not_after() -> None:
     assert triple(refused(state, REQUEST, at(2025, 5, 1, 0))) == (
         InvalidState,
         "extension_after_deadline",
-        "延期申请须在整改期限 2025-04-30 之前提出",
+        "延期申请须在整改期限 2025年4月30日 之前提出",
         "an extension must be requested by the deadline 2025-04-30",
     )
 
@@ -140,7 +140,7 @@ def test_request_refusals() -> None:
     assert triple(refused(case(), same)) == (
         InvalidCommand,
         "extension_not_later",
-        "申请的期限须晚于现期限 2025-04-30",
+        "申请的期限须晚于现期限 2025年4月30日",
         "the proposed deadline must be after the current deadline 2025-04-30",
     )
     later = REQUEST.model_copy(update={"proposed_deadline": date(2025, 5, 1)})
@@ -185,7 +185,7 @@ def test_grant_refusals() -> None:
     not_later = (
         InvalidCommand,
         "extension_not_later",
-        "延期后的期限须晚于现期限 2025-04-30 和今天",
+        "延期后的期限须晚于现期限 2025年4月30日 和今天",
         "the new deadline must be after the current deadline 2025-04-30 and today",
     )
     same = GrantExtension(actor=SUPERVISOR, new_deadline=DEADLINE)

@@ -60,7 +60,7 @@ def test_the_message_says_the_deadline_may_move() -> None:
         "working_days_left": 3,
     }
     zh = render(payload, "zh-CN", "http://127.0.0.1:8000")
-    assert "整改期限：2031-03-31（按临时工作日历计算" in zh.text
+    assert "整改期限：2031年3月31日（按临时工作日历计算" in zh.text
     en = render(payload, "en", "http://127.0.0.1:8000")
     assert "Deadline: 2031-03-31 (counted on a provisional calendar" in en.text
     official = render({**payload, "deadline_provisional": False}, "zh-CN", "http://x")
