@@ -19,7 +19,10 @@ case's page, 15% the unit board (a unit's subtree, one in five the whole provinc
 20% commands (a progress report with an
 Idempotency-Key on one of the real cases). Printed first: each kind alone, one request at a time;
 then per rate: requests sent, achieved rate, errors (non-2xx or no answer in 10 s),
-p50/p95/p99 of all reads and of each kind.
+p50/p95/p99 of all reads and of each kind. Before each rate the bench waits until the
+projections have caught up (an overload's backlog belongs to the rate that made it) and,
+on a server run without autovacuum, vacuums as autovacuum would have (bench/stack.py's
+``settle``); it says so in a line in brackets.
 Goals at 100 req/s on two cores: reads p99 < 100 ms, commands p99 < 300 ms. The load
 generator runs on the same machine and takes its share of the CPU.
 
@@ -57,6 +60,7 @@ from bench.stack import (
     pct,
     pids_named,
     seed,
+    settle,
     up,
 )
 from cli.binaries import temporal_cli
@@ -282,10 +286,10 @@ async def run(args: argparse.Namespace) -> None:
                                     f"{args.seconds:.0f} s per rate:"
                                 )
                                 for rate in rates:
+                                    print(f"    ({await settle(url)})", flush=True)
                                     print(
                                         await at_rate(client, load, rate, args.seconds), flush=True
                                     )
-                                    await asyncio.sleep(2)
         finally:
             await env.shutdown()
 

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from bench.archive import generate, templates
 from store.directory import Directory
 from store.engine import make_engine
+from store.projections.lag import projection_lag
 from store.tokens import Tokens
 
 __all__ = [
@@ -134,6 +135,34 @@ def _analyze(url: str) -> None:
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+
+
+async def settle(url: str, seconds: float = 180) -> str:
+    """Between two measured rates: wait until every projection has caught up with the
+    log (an overload leaves a backlog that the next rate would otherwise pay for), then,
+    on a server without autovacuum (CI's configuration), vacuum as autovacuum would have
+    by then; the read models' rows are rewritten at every event. What it did, in words."""
+    engine = make_engine(url, pool_size=1)
+    started = time.perf_counter()
+    try:
+        while True:
+            behind = sum(lag.events_behind for lag in projection_lag(engine))
+            if behind == 0 or time.perf_counter() - started > seconds:
+                break
+            await asyncio.sleep(0.5)
+        waited = time.perf_counter() - started
+        said = (
+            f"projections caught up in {waited:.0f} s"
+            if behind == 0
+            else (f"projections still {behind} events behind after {waited:.0f} s")
+        )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if conn.exec_driver_sql("SHOW autovacuum").scalar_one() == "off":
+                conn.exec_driver_sql("VACUUM (ANALYZE)")
+                said += "; vacuumed (the server runs without autovacuum)"
+        return said
     finally:
         engine.dispose()
 
