@@ -54,6 +54,11 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["RectificationCaseWorkflow"]
 
+# The append is a (regular) activity, never a local one: its input, events stamped with
+# workflow.now(), is then recorded before it runs. A local activity's is not, so a
+# workflow task lost after the append committed would decide again, at another time or
+# with the updates in another order, and write something else than the store holds
+# (tried: test_continue_as_new caught the conflicts; docs/performance.md).
 APPEND_TIMEOUT = timedelta(seconds=30)
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
