@@ -45,6 +45,7 @@ from application.ledgers.reading import (
     is_error_value,
     parse_date,
     read_sheet,
+    several_ledgers,
 )
 from application.models import FindingIn
 from application.services import Services
@@ -426,6 +427,8 @@ def _preview(
 ) -> ImportPreview:
     sha = hashlib.sha256(data).hexdigest()
     sheet = read_sheet(data)
+    if sheet.other_ledgers:
+        raise several_ledgers(sheet)
     table = find_header(sheet)
     missing = [
         f

@@ -26,6 +26,7 @@ __all__ = [
     "find_header",
     "parse_date",
     "read_sheet",
+    "several_ledgers",
 ]
 
 Cell = Any  # str | float | int | bool | date | datetime | time | timedelta | None
@@ -41,6 +42,10 @@ class Sheet:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     file_kind: str = "xlsx"  # xlsx | xls | ods | csv
     encoding: str | None = None  # CSV only
+    name: str = ""  # the sheet's name in its workbook
+    # The workbook's other sheets that hold findings too (a header with the problem and
+    # its unit, a row under it): only the first is read, so they are said, never dropped.
+    other_ledgers: list[str] = field(default_factory=list)
 
 
 def not_a_spreadsheet(reason: str = "") -> Refusal:
@@ -95,10 +100,65 @@ def read_sheet(data: bytes) -> Sheet:
         merged = list(sheet.merged_cell_ranges or [])
     except Exception as exc:  # calamine raises several kinds, all meaning "not readable"
         raise not_a_spreadsheet(type(exc).__name__) from exc
-    found = Sheet(rows=[list(r) for r in rows], merged=merged, file_kind=kind)
+    found = Sheet(
+        rows=[list(r) for r in rows],
+        merged=merged,
+        file_kind=kind,
+        name=sheet.name,
+        other_ledgers=_other_ledgers(book),
+    )
     if kind == "xlsx":
         _mark_formula_problems(data, found)
     return found
+
+
+def _other_ledgers(book: CalamineWorkbook) -> list[str]:
+    found = []
+    for index, name in enumerate(book.sheet_names):
+        if index == 0:
+            continue
+        try:
+            rows = book.get_sheet_by_index(index).to_python(
+                skip_empty_area=False, nrows=_HEADER_SCAN_ROWS + 5
+            )
+        except Exception:  # noqa: S112 - a sheet calamine cannot read holds no rows to import
+            continue
+        if _holds_findings(Sheet(rows=[list(r) for r in rows])):
+            found.append(name)
+    return found
+
+
+def _holds_findings(sheet: Sheet) -> bool:
+    """A header naming the problem and its unit, and a filled row under it (lists of
+    allowed values, like the template's 可选值, name neither)."""
+    try:
+        table = find_header(sheet)
+    except Refusal:
+        return False
+    columns = table.columns
+    if not ({"description", "title"} & columns.keys() and {"unit", "unit_id"} & columns.keys()):
+        return False
+    return any(
+        cell_text(row[c])
+        for row in sheet.rows[table.first_row :]
+        for c in columns.values()
+        if c < len(row)
+    )
+
+
+def several_ledgers(sheet: Sheet) -> Refusal:
+    """Rows of several sheets are never imported in part: the person chooses."""
+    zh_names = "、".join(f"「{n}」" for n in sheet.other_ledgers)
+    return Refusal(
+        422,
+        "ledger_several_sheets",
+        f"工作簿中除第一个工作表「{sheet.name}」外，工作表{zh_names}也有台账的列名；"
+        "一次只导入第一个工作表。请把各表的行合并到第一个工作表，或分别另存为单独的文件"
+        "逐个导入",
+        f"besides its first sheet ({sheet.name}) the workbook has other sheets with ledger "
+        f"columns ({', '.join(sheet.other_ledgers)}); only the first sheet is imported: "
+        "move their rows into it, or import each as a file of its own",
+    )
 
 
 NO_RESULT = "#公式无结果"

@@ -389,3 +389,42 @@ def test_the_cli_previews_a_file_and_names_its_errors(
 @pytest.fixture
 def stack_database(database_url: str, tokens: dict[str, str]) -> str:
     return database_url
+
+
+def _workbook(sheets: dict[str, list[list[str]]]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            sheet.write_row(r, 0, row)
+    book.close()
+    return buffer.getvalue()
+
+
+async def test_a_workbook_with_several_ledger_sheets_is_refused_and_nothing_is_written(
+    stack: Stack,
+) -> None:
+    """Only the first sheet is read: rows on other sheets are never left out unsaid."""
+    header = ["问题来源", "问题描述", "责任单位", "责任人", "整改时限"]
+    row = ["审计", _unique("档案缺失"), "某县生态环境局", "王某", _cn(LATER)]
+    data = _workbook({"市直": [header, row], "县区": [header, row], "说明": [["填写说明"]]})
+    before = await _case_count(stack)
+    for dry_run in ("true", "false"):
+        response = await stack.client.post(
+            "/api/v1/imports",
+            params={"dry_run": dry_run},
+            content=data,
+            headers=stack.auth("supervisor"),
+        )
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["code"] == "ledger_several_sheets"
+        assert "「市直」" in body["message_zh"]
+        assert "「县区」" in body["message_zh"]
+        assert "说明" not in body["message_zh"]  # a sheet of notes is no ledger
+    assert await _case_count(stack) == before
+    # The same rows on one sheet, with a notes sheet beside it, import.
+    single = _workbook({"市直": [header, row], "说明": [["填写说明"]]})
+    preview = await _preview(stack, single)
+    assert [r["action"] for r in preview["rows"]] == ["open"]

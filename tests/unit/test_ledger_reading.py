@@ -152,3 +152,21 @@ def test_a_sheet_without_a_header_is_422_in_chinese() -> None:
         find_header(read_sheet("甲,乙\n1,2\n".encode()))
     assert caught.value.code == "ledger_header_not_found"
     assert "未找到表头" in caught.value.message_zh
+
+
+def test_other_sheets_holding_findings_are_named_and_the_template_has_none() -> None:
+    assert read_sheet(template_xlsx()).other_ledgers == []  # its 可选值 lists no findings
+    header = ["序号", "问题描述", "责任单位", "整改时限"]
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("一月").write_row(0, 0, header)
+    book.add_worksheet("说明").write_row(0, 0, ["填写说明", "问题描述须写明问题表现"])
+    second = book.add_worksheet("二月")  # under a title, as offices write them
+    second.write_row(0, 0, ["二月整改台账"])
+    second.write_row(3, 0, header)
+    second.write_row(4, 0, ["1", "档案缺失", "某县生态环境局", "2027年3月31日"])
+    book.add_worksheet("三月").write_row(0, 0, header)  # a blank form: nothing to import
+    book.close()
+    sheet = read_sheet(buffer.getvalue())
+    assert (sheet.name, sheet.other_ledgers) == ("一月", ["二月"])
+    assert read_sheet("问题描述,责任单位\n甲,乙\n".encode()).other_ledgers == []  # CSV
