@@ -219,6 +219,27 @@ IMPORT_FIELDS: tuple[ImportField, ...] = (
         ),
         example="2027年3月31日",
     ),
+    # 长期整改's milestones in one cell (application.ledgers.milestones reads it). Not
+    # 时间节点 / 整改时间节点: many ledgers name their deadline so.
+    ImportField(
+        "milestones",
+        "阶段节点",
+        (
+            "阶段节点",
+            "阶段目标",
+            "节点安排",
+            "分阶段目标",
+            "阶段性目标",
+            "阶段节点安排",
+            "阶段性节点",
+            "节点目标",
+            "阶段时间节点",
+            "分阶段时间节点",
+            "分阶段整改目标",
+            "阶段目标及时限",
+            "milestones",
+        ),
+    ),
 )
 
 
@@ -262,6 +283,7 @@ LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("target", "整改目标/完成标准", _DEMAND, 28),
     LedgerColumn("measures", "整改措施", _DEMAND, 28),
     LedgerColumn("deadline", "整改时限", _DEMAND, 12),
+    LedgerColumn("milestones", "阶段节点", _DEMAND, 36),
     LedgerColumn("progress", "整改进展", _DONE, 28),
     LedgerColumn("status", "整改状态", _DONE, 14),
     LedgerColumn("status_label", "状态名称", _DONE, 10),

@@ -1,7 +1,9 @@
 """The rectification ledger (整改台账) of a subtree, as XLSX or CSV, from one column
 definition (``columns.LEDGER_COLUMNS``): a title row, a two-row header, one row per
 case. The cases are the case list's (``application.case_lists.case_page``: the same
-filters, the same scope rules), read a page at a time and written as they come:
+filters, the same scope rules), read a page at a time and written as they come (a
+long-term case's 阶段节点 from its state, folded from its events, in the cell format
+the import reads):
 XLSX by XlsxWriter in constant-memory mode (to a temporary file, streamed back),
 CSV line by line, so memory stays flat however many cases there are.
 """
@@ -31,9 +33,12 @@ from application.ledgers.columns import (
     SOURCE_LABELS,
     LedgerColumn,
 )
+from application.ledgers.milestones import CellMilestone, format_milestones
 from application.services import Services
 from domain.chinese_dates import zh_date
+from domain.events import event_class
 from domain.policy import DEFAULT_POLICY
+from domain.state import fold
 from domain.vocabulary import CaseKind, CaseStatus
 from store.ledgers import LedgerDetails, ledger_details
 from store.projections.case_summary import CaseFilters, CaseRow, iter_cases
@@ -63,7 +68,12 @@ def _china_date(moment: datetime | None) -> str:
 
 
 def ledger_values(
-    seq: int, row: CaseRow, details: LedgerDetails, units: dict[str, str], cadres: dict[str, str]
+    seq: int,
+    row: CaseRow,
+    details: LedgerDetails,
+    units: dict[str, str],
+    cadres: dict[str, str],
+    milestones: str = "",
 ) -> dict[str, Any]:
     closed = row.status is CaseStatus.CLOSED
     progress = details.progress
@@ -88,6 +98,7 @@ def ledger_values(
         "target": details.target,
         "measures": details.plan,
         "deadline": row.deadline.isoformat() if row.deadline else "",
+        "milestones": milestones,
         "progress": progress,
         "status": row.status.value,
         "status_label": office_state(row, details),
@@ -121,6 +132,25 @@ def xlsx_header(columns: tuple[LedgerColumn, ...] = LEDGER_COLUMNS) -> list[list
     return [upper, lower]
 
 
+def milestone_cells(services: Services, rows: list[CaseRow]) -> dict[str, str]:
+    """The 阶段节点 cell of each long-term case of the rows (by stream id): its
+    milestones as they are now, folded from its events read in one statement; a
+    reported one marked 已报告 (which the import ignores)."""
+    long_term = [r.stream_id for r in rows if r.kind is CaseKind.LONG_TERM]
+    if not long_term:
+        return {}
+    streams = services.store.read_streams(long_term)
+    cells: dict[str, str] = {}
+    for stream_id, recorded in streams.items():
+        state = fold(event_class(e.type).model_validate(e.data) for e in recorded)
+        if state is not None and state.milestones:
+            cells[stream_id] = format_milestones(
+                CellMilestone(title=m.title, due=m.due, reported=m.reported)
+                for m in state.milestones
+            )
+    return cells
+
+
 async def _rows(
     services: Services, caller: Caller, query: CaseQuery
 ) -> AsyncIterator[list[dict[str, Any]]]:
@@ -142,10 +172,20 @@ async def _rows(
             if batch is None:
                 return
             details = await asyncio.to_thread(ledger_details, engine, [r.stream_id for r in batch])
+            milestones = await asyncio.to_thread(milestone_cells, services, batch)
             values = []
             for row in batch:
                 seq += 1
-                values.append(ledger_values(seq, row, details[row.stream_id], units, cadres))
+                values.append(
+                    ledger_values(
+                        seq,
+                        row,
+                        details[row.stream_id],
+                        units,
+                        cadres,
+                        milestones.get(row.stream_id, ""),
+                    )
+                )
             yield values
     finally:
         await asyncio.to_thread(batches.close)
@@ -282,4 +322,4 @@ def iter_file(path: str, chunk: int = 1 << 16) -> Iterator[bytes]:
         os.unlink(path)
 
 
-__all__ += ["iter_file", "ledger_values"]
+__all__ += ["iter_file", "ledger_values", "milestone_cells"]

@@ -3,7 +3,9 @@
 ``preview_import`` reads the file, finds its header, and checks every row before
 anything is written: each problem is named by row and column in Chinese; rows
 that repeat an open case of their unit (减负, the same measure ``record_finding``
-uses) or an earlier row of the file are flagged. ``apply_import`` refuses a file
+uses) or an earlier row of the file are flagged. A long-term row's 阶段节点 cell is
+read by ``application.ledgers.milestones`` (m1, m2 … in order); its problems, and the
+domain's milestone rules, are errors of that column. ``apply_import`` refuses a file
 with any error (nothing is written), then opens each row's case once through
 ``application.findings.record_finding``:
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,6 +37,7 @@ from application.duplicates import judge_against
 from application.errors import Refusal
 from application.findings import record_finding
 from application.ledgers.columns import CODES, IMPORT_FIELDS, code_of
+from application.ledgers.milestones import parse_milestones
 from application.ledgers.reading import (
     NO_RESULT,
     Cell,
@@ -349,6 +353,34 @@ def _deadline(row: _Row) -> date | None:
 
 
 _FIELD_OF_LOC = {"title": "title", "description": "description", "target": "target"}
+_MILESTONE_PATH = re.compile(r"^milestones(?:\.(\d+))?(?:\.[a-z_]+)?\s*[:：]\s*")
+
+
+def _milestones(row: _Row) -> list[dict[str, Any]]:
+    """The 阶段节点 cell's milestones, numbered m1, m2 … in order; each problem of the
+    cell is an error of its column."""
+    found, problems = parse_milestones(row.text("milestones"))
+    for problem in problems:
+        row.fail("milestones", problem.message_zh, problem.message_en)
+    return [
+        {"milestone_id": f"m{n}", "title": m.title, "due": m.due}
+        for n, m in enumerate(found, start=1)
+    ]
+
+
+def _milestone_field(row: _Row) -> str:
+    """Where a broken milestone rule is shown: the 阶段节点 column, or 整改类型 in a
+    ledger without one."""
+    return "milestones" if "milestones" in row.table.columns else "kind"
+
+
+def _milestone_message(row: _Row, index: int | None, zh: str, en: str) -> tuple[str, str]:
+    if index is not None:
+        zh, en = f"第 {index + 1} 个节点：{zh}", f"milestone {index + 1}: {en}"
+    if "milestones" not in row.table.columns:
+        zh += "（请在台账中增加“阶段节点”列，如「2027年3月31日 完成管网排查；2027年9月30日 …」）"
+        en += " (add a 阶段节点 column to the ledger)"
+    return zh, en
 
 
 def _finding_of(row: _Row, scope: _Scope) -> FindingIn | None:
@@ -370,6 +402,7 @@ def _finding_of(row: _Row, scope: _Scope) -> FindingIn | None:
     category = row.text("category") or None
     merge_into = row.text("merge_into") or None
     force_new = _yes_no(row, "force_new")
+    milestones = _milestones(row)
     if row.errors or unit is None or cadre is None or source is None:
         return None
     body: dict[str, Any] = {
@@ -388,6 +421,8 @@ def _finding_of(row: _Row, scope: _Scope) -> FindingIn | None:
     }
     if kind is not None:
         body["kind"] = kind
+    if milestones:
+        body["milestones"] = milestones
     try:
         return FindingIn.model_validate(body)
     except ValidationError as exc:
@@ -395,10 +430,16 @@ def _finding_of(row: _Row, scope: _Scope) -> FindingIn | None:
             loc = [str(p) for p in error["loc"]]
             fieldname = {"unit_id": "unit", "cadre_id": "cadre"}.get(loc[0], loc[0]) if loc else ""
             known = fieldname in {f.name for f in IMPORT_FIELDS}
-            zh = error.get("ctx", {}).get("message_zh") or _PYDANTIC_ZH.get(
-                error["type"], "内容无效"
+            zh = str(
+                error.get("ctx", {}).get("message_zh")
+                or _PYDANTIC_ZH.get(error["type"], "内容无效")
             )
-            row.fail(fieldname if known else None, str(zh), str(error["msg"]))
+            en = str(error.get("ctx", {}).get("message_en") or error["msg"])
+            if fieldname == "milestones":
+                index = int(loc[1]) if len(loc) > 1 and loc[1].isdigit() else None
+                zh, en = _milestone_message(row, index, zh, en)
+                fieldname = _milestone_field(row)
+            row.fail(fieldname if known else None, zh, en)
         return None
 
 
@@ -417,9 +458,17 @@ def _domain_check(
         decide(None, command, datetime.now(UTC), policy)
     except DomainError as exc:
         fieldname = "deadline" if "deadline" in exc.code else None
-        if "milestone" in exc.code or "long_term" in exc.code:
+        zh, en = exc.message_zh, exc.message_en
+        if "milestone" in exc.code:
+            # The domain names the milestone by its path (milestones.1.due：…).
+            at = _MILESTONE_PATH.match(zh)
+            index = int(at.group(1)) if at and at.group(1) else None
+            zh, en = _MILESTONE_PATH.sub("", zh), _MILESTONE_PATH.sub("", en)
+            zh, en = _milestone_message(row, index, zh, en)
+            fieldname = _milestone_field(row)
+        elif "long_term" in exc.code:
             fieldname = "kind"
-        row.fail(fieldname, exc.message_zh, exc.message_en)
+        row.fail(fieldname, zh, en)
 
 
 def _preview(
@@ -469,8 +518,6 @@ def _preview(
             continue
         row = _Row(table, cells, index + 1)
         finding = _finding_of(row, scope)
-        if finding is not None:
-            _domain_check(row, finding, scope, services, caller)
         if row.errors or finding is None:
             previews.append(RowPreview(row=row.number, action="error", errors=row.errors))
             continue
@@ -485,6 +532,14 @@ def _preview(
     )
     for row, finding in pending:
         fid = sha_ids[row.number]
+        if case_workflow_id(fid) not in existing:
+            # The rules of opening (deadline and milestones after today …) bind a row
+            # still to open; a row of a case that exists (an exported ledger imported
+            # back, its milestones since passed) is skipped whatever its dates.
+            _domain_check(row, finding, scope, services, caller)
+            if row.errors:
+                previews.append(RowPreview(row=row.number, action="error", errors=row.errors))
+                continue
         preview = RowPreview(row=row.number, action="open", finding=finding)
         text_key = (finding.unit_id, normalize(finding.title + finding.description))
         if case_workflow_id(fid) in existing:

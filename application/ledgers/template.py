@@ -1,5 +1,6 @@
-"""The import template (问题导入模板): Chinese headers, an example row, and a drop-down
-(data validation) of the allowed values of each coded column."""
+"""The import template (问题导入模板): Chinese headers, two example rows (a time-limited
+case, and a long-term one with its 阶段节点), and a drop-down (data validation) of the
+allowed values of each coded column."""
 
 from __future__ import annotations
 
@@ -20,11 +21,28 @@ _NOTES = {
     "unit_id": "选填：填写后优先按编号匹配",
     "cadre": "必填：姓名或干部编号",
     "cadre_id": "选填：填写后优先按编号匹配",
-    "kind": "选填：默认限期整改；长期整改须通过接口设置阶段节点",
+    "kind": "选填：默认限期整改；长期整改须填写“阶段节点”",
     "deadline": "选填：如 2027年3月31日、2027-03-31；不填按整改类型的默认工作日计算",
+    "milestones": "长期整改必填，其他类型不填：每个节点写“日期 内容”，节点之间用“；”或换行分隔，"
+    "如 2027年3月31日 完成管网排查；2027年9月30日 一期管网改造完成。节点日期须依次递增、"
+    "晚于今天且不晚于整改时限",
     "severity": "选填：从下拉列表选择",
     "merge_into": "选填：与在办案件可能重复时，填写要并入的案件编号",
     "force_new": "选填：与在办案件可能重复但确属新问题时填“是”",
+}
+# The second example row: a long-term case (长期整改) and its milestones; the fields it
+# does not name keep the first row's example.
+_LONG_TERM_EXAMPLE = {
+    "source": "巡视巡察",
+    "title": "城区雨污分流管网改造滞后",
+    "description": "老城区约 30 公里管网雨污合流，雨季污水溢流",
+    "unit": "某县住房和城乡建设局",
+    "cadre": "李某",
+    "kind": "长期整改",
+    "target": "城区雨污分流全覆盖，污水收集率达到 90%",
+    "deadline": "2028年6月30日",
+    "milestones": "2027年3月31日 完成管网排查；2027年9月30日 一期管网改造完成；"
+    "2028年6月30日 全部管网改造完成并通过验收",
 }
 
 
@@ -46,7 +64,8 @@ def template_xlsx() -> bytes:
         0,
         0,
         last,
-        "考核发现问题导入模板（第 2 行为表头；第 3 行为示例，导入前请覆盖或删除）",
+        "考核发现问题导入模板（第 2 行为表头；第 3、4 行为示例，第 4 行为长期整改，"
+        "导入前请覆盖或删除）",
         title,
     )
     allowed: dict[str, list[str]] = {name: list(labels.values()) for name, labels in CODES.items()}
@@ -56,7 +75,9 @@ def template_xlsx() -> bytes:
     for col, field in enumerate(IMPORT_FIELDS):
         sheet.write(1, col, field.label, required if field.required else head)
         sheet.write(2, col, field.example)
-        sheet.set_column(col, col, max(12, len(field.label) * 2 + 4))
+        sheet.write(3, col, _LONG_TERM_EXAMPLE.get(field.name, field.example))
+        width = 48 if field.name == "milestones" else max(12, len(field.label) * 2 + 4)
+        sheet.set_column(col, col, width)
         if field.name in _NOTES:
             sheet.write_comment(1, col, _NOTES[field.name])
         values = allowed.get(field.name)

@@ -428,3 +428,204 @@ async def test_a_workbook_with_several_ledger_sheets_is_refused_and_nothing_is_w
     single = _workbook({"市直": [header, row], "说明": [["填写说明"]]})
     preview = await _preview(stack, single)
     assert [r["action"] for r in preview["rows"]] == ["open"]
+
+
+# -- long-term rows (长期整改) and their 阶段节点 -----------------------------------------
+
+LONG_HEADER = ["问题来源", "问题描述", "责任单位", "责任人", "整改类型", "整改时限", "阶段节点"]
+
+
+def _day(days: int) -> date:
+    return date.today() + timedelta(days=days)
+
+
+async def test_a_long_term_row_opens_with_its_milestones(
+    stack: Stack, projector: Callable[[], None]
+) -> None:
+    title = _unique("城区雨污分流管网改造滞后")
+    first, second = _day(60), _day(200)
+    cell = f"{_cn(first)} 完成管网排查；一期管网改造完成（{_cn(second)}前）"
+    data = _csv(
+        [
+            LONG_HEADER,
+            ["巡视巡察", title, "某县生态环境局", "王某", "持续整改", _cn(_day(400)), cell],
+        ]
+    )
+    preview = await _preview(stack, data)
+    assert preview["errors"] == []
+    assert preview["columns"]["milestones"] == "G 阶段节点"
+    row = preview["rows"][0]
+    assert row["action"] == "open"
+    assert row["finding"]["kind"] == "long_term"
+    assert row["finding"]["milestones"] == [
+        {"milestone_id": "m1", "title": "完成管网排查", "due": first.isoformat()},
+        {"milestone_id": "m2", "title": "一期管网改造完成", "due": second.isoformat()},
+    ]
+    summary = await _apply(stack, data)
+    assert summary["counts"]["opened"] == 1
+    case_id = summary["rows"][0]["case_id"]
+    case = (
+        await stack.client.get(f"/api/v1/cases/{case_id}", headers=stack.auth("supervisor"))
+    ).json()
+    assert case["state"]["kind"] == "long_term"
+    assert [(m["milestone_id"], m["title"], m["due"]) for m in case["state"]["milestones"]] == [
+        ("m1", "完成管网排查", first.isoformat()),
+        ("m2", "一期管网改造完成", second.isoformat()),
+    ]
+    # Imported again: the row's key is the file's hash and its row, as before.
+    again = await _apply(stack, data)
+    assert again["counts"]["already_imported"] == 1
+    projector()
+
+
+async def test_every_bad_milestone_cell_is_a_row_error_and_nothing_is_written(
+    stack: Stack, projector: Callable[[], None]
+) -> None:
+    deadline = _cn(_day(300))
+    good = f"{_cn(_day(60))} 完成管网排查"
+
+    def row(cell: str, kind: str = "长期整改", due: str = deadline) -> list[str]:
+        return ["审计", _unique("管网改造滞后"), "某县生态环境局", "王某", kind, due, cell]
+
+    data = _csv(
+        [
+            LONG_HEADER,
+            row(f"{good}；一期管网改造完成"),  # 2: a part without a date
+            row(f"{good}；{_cn(_day(90))}"),  # 3: a part without a title
+            row(f"{good}；2027年2月30日 一期"),  # 4: no such date
+            row(f"{good}；{_cn(_day(30))} 一期"),  # 5: not after the one before
+            row(f"{_cn(_day(-5))} 完成管网排查"),  # 6: not after today (the domain's rule)
+            row(f"{_cn(_day(400))} 完成管网排查"),  # 7: after the deadline
+            row(good, kind="限期整改"),  # 8: milestones on a case that is not long-term
+            row(""),  # 9: a long-term case without milestones
+            row(good),  # 10: good
+        ]
+    )
+    projector()
+    before = await _case_count(stack)
+    preview = await _preview(stack, data)
+    by_row = {r["row"]: r for r in preview["rows"]}
+    assert by_row[10]["action"] == "open"
+    errors: dict[int, list[dict[str, str]]] = {}
+    for error in preview["errors"]:
+        errors.setdefault(error["row"], []).append(error)
+    assert sorted(errors) == list(range(2, 10))
+    for number, found in errors.items():
+        assert [e["column"] for e in found] == ["G 阶段节点"], (number, found)
+    zh = {number: found[0]["message_zh"] for number, found in errors.items()}
+    assert "第 2 个节点「一期管网改造完成」没有日期" in zh[2]
+    assert "没有节点内容" in zh[3]
+    assert "「2027年2月30日」不是有效日期" in zh[4]
+    assert zh[5].startswith("第 2 个节点：节点时间须依次递增")
+    assert zh[6].startswith("第 1 个节点：")
+    assert "晚于今天" in zh[6]
+    assert "不得晚于整改期限" in zh[7]
+    assert "只有长期整改事项设置阶段节点" in zh[8]
+    assert "长期整改须设置阶段节点" in zh[9]
+    assert all(found[0]["message_en"] for found in errors.values())
+
+    refused = await stack.client.post(
+        "/api/v1/imports",
+        params={"dry_run": "false"},
+        content=data,
+        headers=stack.auth("supervisor"),
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "ledger_has_errors"
+    projector()
+    assert await _case_count(stack) == before
+
+
+async def test_a_long_term_row_in_a_ledger_without_the_column_says_to_add_it(
+    stack: Stack,
+) -> None:
+    data = _csv(
+        [
+            LONG_HEADER[:-1],
+            ["审计", _unique("管网改造滞后"), "某县生态环境局", "王某", "长期整改", _cn(LATER)],
+        ]
+    )
+    preview = await _preview(stack, data)
+    [error] = preview["errors"]
+    assert error["column"] == "E 整改类型"
+    assert "长期整改须设置阶段节点" in error["message_zh"]
+    assert "增加“阶段节点”列" in error["message_zh"]
+
+
+async def test_a_long_term_case_round_trips_through_the_exported_ledger(
+    stack: Stack, projector: Callable[[], None]
+) -> None:
+    """Exported with its milestones (a reported one marked), edited into a new finding,
+    imported back: the marks are ignored, the milestones are the same."""
+    first, second = _day(60), _day(200)
+    opened = await stack.client.post(
+        "/api/v1/findings",
+        json={
+            "title": _unique("老旧小区雨污管网混接"),
+            "source": "petition",
+            "unit_id": "county-env",
+            "cadre_id": "cadre-42",
+            "kind": "long_term",
+            "deadline": _day(300).isoformat(),
+            "force_new": True,
+            "milestones": [
+                {"title": "完成管网排查", "due": first.isoformat()},
+                {"title": "一期管网改造完成", "due": second.isoformat()},
+            ],
+        },
+        headers=stack.auth("supervisor"),
+    )
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    reported = await stack.client.post(
+        f"/api/v1/cases/{case_id}/milestone-report",
+        json={"milestone_id": "m1", "text": "管网排查完成"},
+        headers=stack.auth("unit"),
+    )
+    assert reported.status_code == 200, reported.text
+    projector()
+    cell = f"{_cn(first)} 完成管网排查（已报告）；{_cn(second)} 一期管网改造完成"
+    exported_csv = await stack.client.get(
+        "/api/v1/ledger.csv",
+        params={"unit": "county-env", "kind": "long_term"},
+        headers=stack.auth("supervisor"),
+    )
+    assert exported_csv.status_code == 200
+    assert cell in exported_csv.content.decode("utf-8-sig")
+    exported = await stack.client.get(
+        "/api/v1/ledger.xlsx",
+        params={"unit": "county-env", "kind": "long_term"},
+        headers=stack.auth("supervisor"),
+    )
+    assert exported.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.active
+    headers = {c.value: c.column for c in sheet[3] if c.value}
+    headers |= {c.value: c.column for c in sheet[2] if c.value}
+    ids = {sheet.cell(r, headers["案件编号"]).value: r for r in range(4, sheet.max_row + 1)}
+    ours = ids[case_id]
+    assert sheet.cell(ours, headers["阶段节点"]).value == cell
+    # Every other row goes; ours stays (its case exists: skipped, whatever its dates,
+    # as when its milestones have passed), and a copy becomes a new finding.
+    for r in range(sheet.max_row, 3, -1):
+        if r != ours:
+            sheet.delete_rows(r)
+    for c in range(1, sheet.max_column + 1):
+        sheet.cell(5, c).value = sheet.cell(4, c).value
+    sheet.cell(4, headers["阶段节点"]).value = cell.replace(_cn(first), "2020年1月1日")
+    sheet.cell(5, headers["案件编号"]).value = None
+    sheet.cell(5, headers["问题标题"]).value = _unique("工业园区排水许可证未按期办理")
+    edited = io.BytesIO()
+    book.save(edited)
+    preview = await _preview(stack, edited.getvalue())
+    assert preview["errors"] == []
+    kept, row = preview["rows"]
+    assert (kept["action"], kept["existing_case"]) == ("skip", case_id)
+    assert row["action"] == "open"
+    assert row["finding"]["kind"] == "long_term"
+    assert [(m["milestone_id"], m["title"], m["due"]) for m in row["finding"]["milestones"]] == [
+        ("m1", "完成管网排查", first.isoformat()),
+        ("m2", "一期管网改造完成", second.isoformat()),
+    ]
+    summary = await _apply(stack, edited.getvalue())
+    assert summary["counts"]["opened"] == 1

@@ -140,6 +140,7 @@ def test_the_ledger_header_has_the_office_columns() -> None:
         "整改目标/完成标准",
         "整改措施",
         "整改时限",
+        "阶段节点",
         "整改进展",
         "亮灯",
         "督办级别",

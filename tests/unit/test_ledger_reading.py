@@ -12,6 +12,7 @@ import xlsxwriter
 from application.errors import Refusal
 from application.ledgers.columns import IMPORT_FIELDS, code_of, header_key
 from application.ledgers.exports import xlsx_header
+from application.ledgers.milestones import parse_milestones
 from application.ledgers.reading import column_letter, find_header, parse_date, read_sheet
 from application.ledgers.template import template_xlsx
 
@@ -114,6 +115,8 @@ def test_the_exported_ledgers_header_reads_back() -> None:
     for name in ("finding_id", "source", "title", "description", "unit", "unit_id", "cadre"):
         assert name in table.columns
     assert {"cadre_id", "kind", "target", "deadline", "category", "severity"} <= set(table.columns)
+    assert "milestones" in table.columns  # 阶段节点, under 整改要求
+    assert table.columns["milestones"] == table.columns["deadline"] + 1
 
 
 def test_the_template_has_every_field_and_drop_downs() -> None:
@@ -128,6 +131,22 @@ def test_the_template_has_every_field_and_drop_downs() -> None:
     lists = book["可选值"]
     values = {c.value for row in lists.iter_rows() for c in row if c.value}
     assert {"审计", "巡视巡察", "立行立改", "一般", "严重"} <= values
+
+
+def test_the_template_has_a_milestones_column_after_the_deadline_and_a_long_term_example() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(template_xlsx()))
+    sheet = book["问题导入"]
+    headers = [c.value for c in sheet[2]]
+    assert headers.index("阶段节点") == headers.index("整改时限") + 1
+    column = headers.index("阶段节点") + 1
+    assert "；" in (sheet.cell(2, column).comment.text or "")  # the format, in the note
+    assert not sheet.cell(3, column).value  # the time-limited example has none
+    assert sheet.cell(4, headers.index("整改类型") + 1).value == "长期整改"
+    milestones, problems = parse_milestones(sheet.cell(4, column).value)
+    assert problems == []
+    assert [m.due for m in milestones] == [date(2027, 3, 31), date(2027, 9, 30), date(2028, 6, 30)]
+    assert milestones[-1].due <= date(2028, 6, 30)  # by the example's deadline
+    assert sheet.cell(4, headers.index("整改时限") + 1).value == "2028年6月30日"
 
 
 @pytest.mark.parametrize(
