@@ -22,12 +22,13 @@ from application.temporal_gateway import TemporalGateway, TemporalUnavailable
 from domain.policy import DEFAULT_POLICY
 from domain.traffic_light import traffic_light
 from domain.vocabulary import Actor, Role
-from store.directory import Directory, Unit
+from store.directory import Cadre, Directory, Unit
 from store.event_store import EventStore
 from workflows.case_workflow import RectificationCaseWorkflow
 from workflows.models import NextTimer
 
 __all__ = [
+    "cadre_in_scope",
     "ensure_role",
     "ensure_sees_cases",
     "in_scope",
@@ -46,6 +47,21 @@ def in_scope(directory: Directory, actor: Actor, unit_id: str) -> bool:
     if actor.role in (Role.SUPERVISOR, Role.INSPECTOR):
         return directory.is_within(unit_id, actor.unit_id)
     return False
+
+
+def cadre_in_scope(directory: Directory, actor: Actor, cadre_id: str) -> Cadre:
+    """The cadre a person names as responsible (opening, assigning, transferring): one of
+    their scope's units. One outside it is answered like one that does not exist."""
+    cadre = directory.cadre(cadre_id)
+    if cadre is None or not in_scope(directory, actor, cadre.unit_id):
+        raise Refusal(
+            422,
+            "cadre_not_found",
+            f"责任人 {cadre_id} 不存在或不在您的管辖范围内",
+            f"cadre {cadre_id} does not exist within your scope",
+            errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
+        )
+    return cadre
 
 
 def ensure_role(actor: Actor, *roles: Role) -> None:

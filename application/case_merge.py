@@ -22,12 +22,13 @@ from decimal import Decimal
 
 from application.access import ensure_role, visible_case
 from application.caller import Caller
+from application.directory import search_text
 from application.duplicates import judge_against
 from application.errors import Refusal
 from application.services import Services
 from application.workflow_calls import send_command
 from domain.commands import AbsorbCase, MergeIntoCase
-from domain.duplicates import Band, FindingText
+from domain.duplicates import Band, FindingText, normalize
 from domain.values import MergedFinding
 from domain.vocabulary import CaseStatus, Role
 from store.projections.case_summary import open_cases_of_unit
@@ -46,16 +47,26 @@ class MergeChoice:
     band: Band | None = None
 
 
-async def merge_choices(services: Services, caller: Caller, case_id: str) -> list[MergeChoice]:
-    """The other open cases of the case's unit, those the duplicate check finds similar
-    first (best first, with band and score), then the rest by case id."""
+async def merge_choices(
+    services: Services,
+    caller: Caller,
+    case_id: str,
+    query: str = "",
+    *,
+    limit: int | None = None,
+) -> list[MergeChoice]:
+    """The other open cases of the case's unit whose title contains ``query`` (compared
+    as the duplicate check compares text: width, case and punctuation ignored), those
+    the duplicate check finds similar first (best first, with band and score), then the
+    rest by case id; at most ``limit`` (all for None)."""
     ensure_role(caller.actor, Role.SUPERVISOR)
     case = await visible_case(services.store, services.directory, caller.actor, case_id)
     state = case.state
+    wanted = normalize(search_text(query))
 
     def run() -> list[MergeChoice]:
         cases = open_cases_of_unit(services.store.engine, state.unit_id)
-        others = [c for c in cases if c.case_id != case_id]
+        others = [c for c in cases if c.case_id != case_id and wanted in normalize(c.title)]
         unit = services.directory.unit(state.unit_id)
         policy = services.policy.for_class(unit.unit_class if unit else None)
         # The case's own text as the read model has it (description and category too).
@@ -65,7 +76,8 @@ async def merge_choices(services: Services, caller: Caller, case_id: str) -> lis
         similar = judge_against(text, others, policy, limit=len(others) or 1)
         ranked = [MergeChoice(s.case_id, s.title, s.score, s.band) for s in similar]
         seen = {c.case_id for c in ranked}
-        return ranked + [MergeChoice(c.case_id, c.title) for c in others if c.case_id not in seen]
+        found = ranked + [MergeChoice(c.case_id, c.title) for c in others if c.case_id not in seen]
+        return found if limit is None else found[:limit]
 
     return await asyncio.to_thread(run)
 

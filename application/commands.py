@@ -18,7 +18,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from application.access import in_scope, visible_case
+from application.access import cadre_in_scope, in_scope, visible_case
 from application.caller import Caller
 from application.case_merge import absorb_first
 from application.errors import Refusal
@@ -98,7 +98,7 @@ async def run_command(
 
 
 def _check_directory(directory: Directory, command: c.Command) -> None:
-    """A unit or cadre named by a command must exist, and a unit must be in the actor's scope."""
+    """A unit or cadre named by a command must exist within the actor's scope."""
     unit_id: str | None = getattr(command, "unit_id", None)
     if unit_id is not None and not in_scope(directory, command.actor, unit_id):
         raise Refusal(
@@ -109,14 +109,8 @@ def _check_directory(directory: Directory, command: c.Command) -> None:
             errors=[{"field": "body.unit_id", "message": "unknown unit"}],
         )
     cadre_id: str | None = getattr(command, "cadre_id", None)
-    if cadre_id is not None and directory.cadre(cadre_id) is None:
-        raise Refusal(
-            422,
-            "cadre_not_found",
-            f"干部 {cadre_id} 不存在",
-            f"cadre {cadre_id} does not exist",
-            errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
-        )
+    if cadre_id is not None:
+        cadre_in_scope(directory, command.actor, cadre_id)
 
 
 def _check_evidence(files: EvidenceFiles, case_id: str, evidence: tuple[Evidence, ...]) -> None:

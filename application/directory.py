@@ -4,6 +4,7 @@ time, all or nothing; everyone reads them."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from application.access import ensure_role
 from application.caller import Caller
@@ -13,9 +14,24 @@ from application.models import CadreIn, CadreOut, UnitIn, UnitOut
 from application.services import Services
 from domain.policy import PolicyBook
 from domain.vocabulary import Role
-from store.directory import Cadre, DirectoryError, Unit
+from store.directory import Cadre, CadreMatch, DirectoryError, Unit
 
-__all__ = ["add_cadres", "add_units", "cadres_of", "subtree_of", "unit_name", "unit_names"]
+__all__ = [
+    "CHOICES_SHOWN",
+    "CadreChoice",
+    "add_cadres",
+    "add_units",
+    "cadre_choices",
+    "cadres_of",
+    "search_text",
+    "subtree_of",
+    "unit_choices",
+    "unit_name",
+    "unit_names",
+]
+
+CHOICES_SHOWN = 20  # the matches a search offers
+QUERY_MAX = 100  # characters of a search kept (no name is longer)
 
 
 _MESSAGES = {
@@ -134,3 +150,59 @@ async def unit_names_in_scope(services: Services, caller: Caller) -> dict[str, s
     if root:
         return {u.unit_id: u.name for u in await subtree_of(services, root)}
     return await unit_names(services)
+
+
+@dataclass(frozen=True, slots=True)
+class CadreChoice:
+    """A cadre a form offers, with their unit's name."""
+
+    cadre_id: str
+    name: str
+    unit_id: str
+    unit_name: str
+    post: str
+
+
+def _choice(found: CadreMatch) -> CadreChoice:
+    c = found.cadre
+    return CadreChoice(c.cadre_id, c.name, c.unit_id, found.unit_name, c.post)
+
+
+def search_text(query: str) -> str:
+    """What a search box sent, as it is searched for: trimmed, without control
+    characters (PostgreSQL refuses NUL), at most ``QUERY_MAX`` characters."""
+    kept = "".join(ch for ch in query if ch.isprintable() or ch == " ")
+    return kept.strip()[:QUERY_MAX]
+
+
+async def unit_choices(
+    services: Services, caller: Caller, query: str = "", *, limit: int = CHOICES_SHOWN
+) -> list[UnitOut]:
+    """The units a supervisor may hand a case to (their subtree; every unit for a
+    person of no unit) whose name contains ``query`` (case, width and blanks ignored),
+    those beginning with it first, then in the tree's order; at most ``limit`` (ask
+    for one more than a list may hold to learn whether it is longer)."""
+    ensure_role(caller.actor, Role.SUPERVISOR)
+    root = caller.actor.unit_id or None
+    found = await asyncio.to_thread(services.directory.find_units, root, search_text(query), limit)
+    return [_unit_out(u) for u in found]
+
+
+async def cadre_choices(
+    services: Services,
+    caller: Caller,
+    query: str = "",
+    *,
+    first_unit: str | None = None,
+    limit: int = CHOICES_SHOWN,
+) -> list[CadreChoice]:
+    """The cadres a supervisor may make responsible (those of their subtree's units;
+    every cadre for a person of no unit) whose name contains ``query``: ``first_unit``'s
+    (the case's unit) first, then those whose name begins with it, then by unit and
+    name; at most ``limit``. Filtered in the database, never all cadres read."""
+    ensure_role(caller.actor, Role.SUPERVISOR)
+    root = caller.actor.unit_id or None
+    found = await asyncio.to_thread(
+        services.directory.find_cadres, root, search_text(query), first_unit, limit
+    )
+    return [_choice(c) for c in found]

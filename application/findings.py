@@ -26,7 +26,7 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from application.access import ensure_role, in_scope, with_clock
+from application.access import cadre_in_scope, ensure_role, in_scope, with_clock
 from application.caller import Caller
 from application.case_view import load_case
 from application.duplicate_text import analysed, lexicon_of
@@ -197,9 +197,9 @@ async def _open(
 
 
 def _check_directory(directory: Directory, caller: Caller, finding: FindingIn) -> Unit:
-    """The unit must exist within the supervisor's subtree, the cadre must exist.
+    """The unit and the cadre must exist within the supervisor's subtree.
 
-    A unit outside the subtree is reported exactly like a missing one.
+    One outside the subtree is reported exactly like a missing one.
     """
     unit = directory.unit(finding.unit_id)
     if unit is None or not in_scope(directory, caller.actor, finding.unit_id):
@@ -210,14 +210,7 @@ def _check_directory(directory: Directory, caller: Caller, finding: FindingIn) -
             f"unit {finding.unit_id} does not exist within your scope",
             errors=[{"field": "body.unit_id", "message": "unknown unit"}],
         )
-    if directory.cadre(finding.cadre_id) is None:
-        raise Refusal(
-            422,
-            "cadre_not_found",
-            f"责任人 {finding.cadre_id} 不存在",
-            f"cadre {finding.cadre_id} does not exist",
-            errors=[{"field": "body.cadre_id", "message": "unknown cadre"}],
-        )
+    cadre_in_scope(directory, caller.actor, finding.cadre_id)
     return unit
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from store.errors import StoreError
 
-__all__ = ["Cadre", "Directory", "DirectoryError", "Unit"]
+__all__ = ["Cadre", "CadreMatch", "Directory", "DirectoryError", "Unit"]
 
 
 class DirectoryError(StoreError):
@@ -37,6 +37,31 @@ class Cadre:
     name: str
     unit_id: str
     post: str
+
+
+@dataclass(frozen=True, slots=True)
+class CadreMatch:
+    """A cadre found by name, with their unit's name (a choice lists both)."""
+
+    cadre: Cadre
+    unit_name: str
+
+
+def _name_key(column: str) -> str:
+    """A name as a search matches it, in SQL: NFKC (full-width letters, digits and
+    blanks to half-width), no blanks, lower case -- the key the ledger import matches
+    names by (``application.ledgers.imports._name_key``), applied to the query too."""
+    return f"lower(regexp_replace(normalize({column}, NFKC), '\\s', '', 'g'))"
+
+
+def _matching(column: str) -> str:
+    """Where the column's name contains the query ``:q`` (any name for an empty one)."""
+    return f"position({_name_key(':q')} in {_name_key(column)}) > 0"
+
+
+def _prefix_first(column: str) -> str:
+    """An order key: names that begin with ``:q`` before those that only contain it."""
+    return f"position({_name_key(':q')} in {_name_key(column)}) <> 1"
 
 
 def _unit_of(row: Row[Any]) -> Unit:
@@ -151,7 +176,7 @@ class Directory:
                 text(
                     "SELECT u.unit_id, u.name, u.parent_id, u.path, u.unit_class FROM units u "
                     "JOIN units root ON root.unit_id = :id "
-                    "WHERE u.path LIKE root.path || '%' ORDER BY u.path"
+                    "WHERE starts_with(u.path, root.path) ORDER BY u.path"
                 ),
                 {"id": unit_id},
             )
@@ -170,7 +195,7 @@ class Directory:
             row = conn.execute(
                 text(
                     "SELECT 1 FROM units u JOIN units a ON a.unit_id = :ancestor "
-                    "WHERE u.unit_id = :unit AND u.path LIKE a.path || '%'"
+                    "WHERE u.unit_id = :unit AND starts_with(u.path, a.path)"
                 ),
                 {"unit": unit_id, "ancestor": ancestor_id},
             ).first()
@@ -193,3 +218,50 @@ class Directory:
         with self._engine.connect() as conn:
             rows = conn.execute(text(query + " ORDER BY cadre_id"), params)
             return [Cadre(r.cadre_id, r.name, r.unit_id, r.post) for r in rows]
+
+    def find_units(self, root_id: str | None, query: str, limit: int) -> list[Unit]:
+        """The units of ``root_id``'s subtree (every unit for None) whose name contains
+        ``query`` (case, width and blanks ignored); those that begin with it first, then
+        in tree order; at most ``limit``."""
+        within = ""
+        params: dict[str, object] = {"q": query, "limit": limit}
+        if root_id is not None:
+            within = "JOIN units root ON root.unit_id = :root AND starts_with(u.path, root.path) "
+            params["root"] = root_id
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT u.unit_id, u.name, u.parent_id, u.path, u.unit_class FROM units u "  # noqa: S608 - constant text, values bound
+                    f"{within}WHERE {_matching('u.name')} "
+                    f"ORDER BY {_prefix_first('u.name')}, u.path LIMIT :limit"
+                ),
+                params,
+            )
+            return [_unit_of(r) for r in rows]
+
+    def find_cadres(
+        self, root_id: str | None, query: str, first_unit: str | None, limit: int
+    ) -> list[CadreMatch]:
+        """The cadres of the units of ``root_id``'s subtree (every unit for None) whose
+        name contains ``query`` (case, width and blanks ignored): ``first_unit``'s first,
+        then those whose name begins with it, then by unit in tree order and by name; at
+        most ``limit``."""
+        within = ""
+        params: dict[str, object] = {"q": query, "limit": limit, "first": first_unit or ""}
+        if root_id is not None:
+            within = "JOIN units root ON root.unit_id = :root AND starts_with(u.path, root.path) "
+            params["root"] = root_id
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT c.cadre_id, c.name, c.unit_id, c.post, u.name AS unit_name "  # noqa: S608 - constant text, values bound
+                    f"FROM cadres c JOIN units u ON u.unit_id = c.unit_id {within}"
+                    f"WHERE {_matching('c.name')} "
+                    f"ORDER BY c.unit_id <> :first, {_prefix_first('c.name')}, u.path, c.name, "
+                    "c.cadre_id LIMIT :limit"
+                ),
+                params,
+            )
+            return [
+                CadreMatch(Cadre(r.cadre_id, r.name, r.unit_id, r.post), r.unit_name) for r in rows
+            ]

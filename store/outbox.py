@@ -887,7 +887,7 @@ def _resolve(conn: Connection, unit_id: str, role: ContactRole) -> list[Contact]
                 "JOIN units u ON u.unit_id = c.unit_id "
                 "JOIN units me ON me.unit_id = :unit "
                 "WHERE c.role = :role AND (c.unit_id = :unit OR "
-                "(:inherit AND me.path LIKE u.path || '%')) "
+                "(:inherit AND starts_with(me.path, u.path))) "
                 "ORDER BY depth DESC, c.contact_id"
             ),
             {"unit": unit_id, "role": role.value, "inherit": inherit},

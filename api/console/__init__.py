@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from api.console.csrf import CsrfFailed
 from api.console.i18n import choose_language
 from api.console.render import page
-from api.console.routes import admin, auth, board, cases, findings, home
+from api.console.routes import admin, auth, board, cases, choices, findings, home
 from api.console.sessions import LoginRequired
 from application.errors import Refusal
 from application.services import Services
@@ -34,7 +34,7 @@ def console_app(services: Services) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home, cases, findings, board, admin):
+    for module in (auth, home, cases, choices, findings, board, admin):
         app.include_router(module.router)
 
     @app.middleware("http")

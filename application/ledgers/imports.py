@@ -175,11 +175,19 @@ def _load_scope(directory: Directory, caller: Caller, unit: str | None) -> _Scop
     by_name: dict[str, list[Unit]] = defaultdict(list)
     for u in units:
         by_name[_name_key(u.name)].append(u)
-    cadres_by_id = {c.cadre_id: c for c in directory.cadres()}
+    # The cadres a person may name (application.access.cadre_in_scope): of their scope.
+    mine = units if root.unit_id == caller.actor.unit_id else _caller_units(directory, caller)
+    allowed = {u.unit_id for u in mine}
+    cadres_by_id = {c.cadre_id: c for c in directory.cadres() if c.unit_id in allowed}
     cadres_by_name: dict[str, list[Cadre]] = defaultdict(list)
     for c in cadres_by_id.values():
         cadres_by_name[_name_key(c.name)].append(c)
     return _Scope({u.unit_id: u for u in units}, by_name, cadres_by_id, cadres_by_name)
+
+
+def _caller_units(directory: Directory, caller: Caller) -> list[Unit]:
+    unit_id = caller.actor.unit_id
+    return [] if unit_id is None else directory.subtree(unit_id)
 
 
 def row_key(file_sha256: str, row: int) -> str:
@@ -303,7 +311,11 @@ def _cadre_of(row: _Row, scope: _Scope, unit: Unit | None) -> Cadre | None:
             f"cadre name {value} is ambiguous: give the cadre id",
         )
     else:
-        row.fail(fieldname, f"责任人「{value}」不存在", f"cadre {value} is unknown")
+        row.fail(
+            fieldname,
+            f"责任人「{value}」不存在或不在您的管辖范围内",
+            f"cadre {value} is unknown or outside your scope",
+        )
     return None
 
 

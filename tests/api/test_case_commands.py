@@ -171,6 +171,43 @@ async def test_reassignment_to_a_unit_outside_scope_is_refused(stack: Stack) -> 
     assert wide.json()["unit_id"] == "other-env"
 
 
+async def test_a_cadre_outside_scope_is_refused_like_a_missing_one(stack: Stack) -> None:
+    """cadre-7 works at other-env, in another city: the city's supervisor may not name
+    them, by assignment or by transfer to a unit of the city; the province's may."""
+    case_id = await _case(stack)
+    before = _types(stack, case_id)
+    for path, body in (
+        ("assign", {"cadre_id": "cadre-7", "reason": "调整"}),
+        ("reassign", {"unit_id": "county-water", "cadre_id": "cadre-7", "reason": "调整"}),
+        ("assign", {"cadre_id": "cadre-nobody", "reason": "调整"}),
+    ):
+        refused = await _command(stack, case_id, path, body, "supervisor")
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "cadre_not_found"
+        assert "不在您的管辖范围内" in refused.json()["message_zh"]
+    assert _types(stack, case_id) == before  # nothing written
+    wide = await _command(
+        stack, case_id, "assign", {"cadre_id": "cadre-7", "reason": "调整"}, "province_supervisor"
+    )
+    assert wide.status_code == 200, wide.text
+    assert wide.json()["cadre_id"] == "cadre-7"
+
+
+async def test_a_finding_naming_a_cadre_outside_scope_is_refused(stack: Stack) -> None:
+    body = {
+        "source": "audit",
+        "title": f"辖区外责任人 {uuid.uuid4().hex[:6]}",
+        "unit_id": "county-env",
+        "cadre_id": "cadre-7",
+        "deadline": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    response = await stack.client.post(
+        "/api/v1/findings", json=body, headers=stack.auth("supervisor")
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "cadre_not_found"
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

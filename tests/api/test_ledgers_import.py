@@ -108,6 +108,7 @@ async def test_every_bad_row_is_named_in_chinese_and_nothing_is_written(
     assert "不存在" in messages[(8, "E")]
     assert "不能为空" in messages[(9, "C")]
     assert "管辖范围" in messages[(10, "D")]
+    assert "管辖范围" in messages[(10, "E")]  # 李某 works in the other city too
     assert preview["counts"] == {"open": 1, "merge": 0, "skip": 0, "error": 6}
 
     refused = await stack.client.post(
@@ -120,7 +121,7 @@ async def test_every_bad_row_is_named_in_chinese_and_nothing_is_written(
     body = refused.json()
     assert body["code"] == "ledger_has_errors"
     assert "未导入任何一行" in body["message_zh"]
-    assert len(body["rows"]) == 7
+    assert len(body["rows"]) == 8  # an error each, two on row 10
     projector()
     assert await _case_count(stack) == before  # nothing half-written
 

@@ -154,6 +154,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "f.target": ("整改目标", "Target"),
     "f.cadre_id": ("责任人", "Responsible cadre"),
     "f.into_case_id": ("并入案件（相似的在前）", "Merge into (similar cases first)"),
+    "choices.find_units": ("输入单位名称搜索", "Type part of a unit's name to search"),
+    "choices.find_cadres": ("输入姓名搜索", "Type part of a name to search"),
+    "choices.find_open_cases": ("输入案件标题搜索", "Type part of a case title to search"),
+    "choices.search": ("搜索", "Search"),
+    "choices.hint": (
+        "可选项较多，请输入关键字缩小范围，下拉框最多列出 {n} 项。",
+        "There are many choices: type to narrow them; the list shows at most {n}.",
+    ),
+    "choices.none": ("没有匹配的选项，请换个关键字。", "Nothing matches: try other words."),
     "merge.none": (
         "本单位没有其他在办案件可以并入。",
         "The unit has no other open case to merge into.",

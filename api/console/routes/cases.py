@@ -4,7 +4,7 @@ with its action forms, evidence upload, download and preview."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from itertools import zip_longest
 from typing import Annotated, Any, cast
@@ -18,12 +18,12 @@ from starlette.datastructures import UploadFile
 from api.console.forms import FORMS, build_command
 from api.console.i18n import translate
 from api.console.render import page
+from api.console.routes.choices import Choices, form_choices
 from api.console.routes.findings import milestone_message
 from api.console.sessions import PATH, Person, PersonPosting, console_services
 from application.actions import ACTIONS, REVISED_PLAN
 from application.case_lists import CaseQuery, board, case_page
-from application.case_merge import MergeChoice, merge_choices
-from application.case_sheet import CaseSheet, case_sheet
+from application.case_sheet import case_sheet
 from application.commands import run_command
 from application.directory import cadres_of, unit_names_in_scope
 from application.errors import Refusal
@@ -163,7 +163,7 @@ async def _case_page(
         milestone_rows.append(MilestoneRow("", "", ""))
     reported = {m.milestone_id for m in state.milestones if m.reported}
     wanted = sheet.action_names & {"assign", "reassign", "merge-into"}
-    choices = await _choices(request, person, sheet) if wanted else Choices()
+    choices = await form_choices(request, person, sheet) if wanted else Choices()
     return page(
         request,
         "case.html",
@@ -322,34 +322,6 @@ async def case_action(
             status=refusal.status,
         )
     return RedirectResponse(f"{PATH}/cases/{case_id}?done={action}", status_code=303)
-
-
-@dataclass(frozen=True, slots=True)
-class Choices:
-    """What a form offers by name instead of an id to type: the person's units, their
-    cadres (the case's unit's first), the unit's other open cases (similar ones first)."""
-
-    units: list[tuple[str, str]] = field(default_factory=list)
-    cadres: list[tuple[str, str]] = field(default_factory=list)
-    open_cases: list[MergeChoice] = field(default_factory=list)
-
-
-async def _choices(request: Request, person: Any, sheet: CaseSheet) -> Choices:
-    services = console_services(request)
-    names = await unit_names_in_scope(services, person.caller)
-    own = sheet.case.state.unit_id
-    cadres = sorted(
-        (c for c in await cadres_of(services, None) if c.unit_id in names),
-        key=lambda c: (c.unit_id != own, names[c.unit_id], c.name),
-    )
-    merge = "merge-into" in sheet.action_names
-    return Choices(
-        units=list(names.items()),
-        cadres=[(c.cadre_id, f"{c.name}（{names[c.unit_id]} · {c.post}）") for c in cadres],
-        open_cases=await merge_choices(services, person.caller, sheet.case.case_id)
-        if merge
-        else [],
-    )
 
 
 def _milestone_rows(form: Any) -> list[MilestoneRow]:
