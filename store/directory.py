@@ -64,6 +64,15 @@ def _prefix_first(column: str) -> str:
     return f"position({_name_key(':q')} in {_name_key(column)}) <> 1"
 
 
+def _in_subtree(root_id: str | None, params: dict[str, object]) -> str:
+    """The join that keeps ``u`` to ``root_id``'s subtree (nothing for None), its
+    parameter added to ``params``."""
+    if root_id is None:
+        return ""
+    params["root"] = root_id
+    return "JOIN units root ON root.unit_id = :root AND starts_with(u.path, root.path) "
+
+
 def _unit_of(row: Row[Any]) -> Unit:
     return Unit(row.unit_id, row.name, row.parent_id, row.path, row.unit_class)
 
@@ -223,11 +232,8 @@ class Directory:
         """The units of ``root_id``'s subtree (every unit for None) whose name contains
         ``query`` (case, width and blanks ignored); those that begin with it first, then
         in tree order; at most ``limit``."""
-        within = ""
         params: dict[str, object] = {"q": query, "limit": limit}
-        if root_id is not None:
-            within = "JOIN units root ON root.unit_id = :root AND starts_with(u.path, root.path) "
-            params["root"] = root_id
+        within = _in_subtree(root_id, params)
         with self._engine.connect() as conn:
             rows = conn.execute(
                 text(
@@ -246,11 +252,8 @@ class Directory:
         name contains ``query`` (case, width and blanks ignored): ``first_unit``'s first,
         then those whose name begins with it, then by unit in tree order and by name; at
         most ``limit``."""
-        within = ""
         params: dict[str, object] = {"q": query, "limit": limit, "first": first_unit or ""}
-        if root_id is not None:
-            within = "JOIN units root ON root.unit_id = :root AND starts_with(u.path, root.path) "
-            params["root"] = root_id
+        within = _in_subtree(root_id, params)
         with self._engine.connect() as conn:
             rows = conn.execute(
                 text(
