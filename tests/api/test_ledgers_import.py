@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import openpyxl
 import pytest
@@ -50,6 +51,22 @@ async def _apply(stack: Stack, data: bytes) -> dict:  # type: ignore[type-arg]
     )
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+async def _exported_xlsx(
+    stack: Stack, params: dict[str, str]
+) -> tuple[openpyxl.Workbook, Any, dict[str, int]]:
+    """The supervisor's exported ledger: the workbook, its sheet, and each header's
+    column (the two-row header's lower names over its upper ones)."""
+    exported = await stack.client.get(
+        "/api/v1/ledger.xlsx", params=params, headers=stack.auth("supervisor")
+    )
+    assert exported.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.active
+    headers = {c.value: c.column for c in sheet[3] if c.value}
+    headers |= {c.value: c.column for c in sheet[2] if c.value}
+    return book, sheet, headers
 
 
 async def _case_count(stack: Stack) -> int:
@@ -324,16 +341,9 @@ async def test_round_trip_export_edit_import(stack: Stack, projector: Callable[[
         )
         assert response.status_code == 201
     projector()
-    exported = await stack.client.get(
-        "/api/v1/ledger.xlsx",
-        params={"unit": "env-station", "source": "supervision"},
-        headers=stack.auth("supervisor"),
+    book, sheet, headers = await _exported_xlsx(
+        stack, {"unit": "env-station", "source": "supervision"}
     )
-    assert exported.status_code == 200
-    book = openpyxl.load_workbook(io.BytesIO(exported.content))
-    sheet = book.active
-    headers = {c.value: c.column for c in sheet[3] if c.value}
-    headers |= {c.value: c.column for c in sheet[2] if c.value}
     assert sheet.max_row == 5
     # Edit a cell: the second row becomes a new finding (no case id, another text).
     new_title = _unique("公厕设施老化需更新")
@@ -593,16 +603,7 @@ async def test_a_long_term_case_round_trips_through_the_exported_ledger(
     )
     assert exported_csv.status_code == 200
     assert cell in exported_csv.content.decode("utf-8-sig")
-    exported = await stack.client.get(
-        "/api/v1/ledger.xlsx",
-        params={"unit": "county-env", "kind": "long_term"},
-        headers=stack.auth("supervisor"),
-    )
-    assert exported.status_code == 200
-    book = openpyxl.load_workbook(io.BytesIO(exported.content))
-    sheet = book.active
-    headers = {c.value: c.column for c in sheet[3] if c.value}
-    headers |= {c.value: c.column for c in sheet[2] if c.value}
+    book, sheet, headers = await _exported_xlsx(stack, {"unit": "county-env", "kind": "long_term"})
     ids = {sheet.cell(r, headers["案件编号"]).value: r for r in range(4, sheet.max_row + 1)}
     ours = ids[case_id]
     assert sheet.cell(ours, headers["阶段节点"]).value == cell

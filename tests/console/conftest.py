@@ -78,8 +78,12 @@ class Console:
     caught_up: Callable[[], None]
     shared: dict[str, str] = field(default_factory=dict)
 
-    async def login(self, username: str) -> tuple[BrowserContext, Page]:
-        context = await self.browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    async def login(self, username: str, *, javascript: bool = True) -> tuple[BrowserContext, Page]:
+        """Signed in through the login form; ``javascript=False``: as a browser without
+        it (the console's pages work without htmx)."""
+        context = await self.browser.new_context(
+            viewport=VIEWPORT, locale="zh-CN", java_script_enabled=javascript
+        )
         context.set_default_timeout(WAIT_MS)
         page = await context.new_page()
         await page.goto(f"{self.base}/console/login")

@@ -12,13 +12,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Page, expect
 
 from application.accounts import new_account
 from domain.vocabulary import Role
 from store.accounts import Accounts
 from store.directory import Directory
-from tests.console.conftest import PASSWORD, VIEWPORT, WAIT_MS, Console, shot
+from tests.console.conftest import PASSWORD, Console, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -100,23 +100,9 @@ async def test_a_province_supervisor_finds_a_cadre_by_name_and_assigns_them(
     await context.close()
 
 
-async def _login_without_javascript(console: Console, username: str) -> tuple[BrowserContext, Page]:
-    context = await console.browser.new_context(
-        viewport=VIEWPORT, locale="zh-CN", java_script_enabled=False
-    )
-    context.set_default_timeout(WAIT_MS)
-    page = await context.new_page()
-    await page.goto(f"{console.base}/console/login")
-    await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.get_by_role("button", name="登录").click()
-    await page.wait_for_url(f"{console.base}/console/**")
-    return context, page
-
-
 async def test_without_javascript_the_search_button_narrows_the_list(console: Console) -> None:
     case = console.shared["case"]
-    context, page = await _login_without_javascript(console, "provsup")
+    context, page = await console.login("provsup", javascript=False)
     await page.goto(f"{console.base}/console/cases/{case}")
     form = page.locator("#do-assign")
     await form.locator("summary").click()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.console.conftest import PASSWORD, VIEWPORT, WAIT_MS, Console, shot
+from tests.console.conftest import Console, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -51,20 +51,6 @@ async def _open_case(console: Console, page: Page, title: str, unit: str, cadre:
     await expect(page.locator("h1")).to_have_text(title)
     console.caught_up()  # the duplicate check reads the case summary
     return page.url.split("/cases/")[1].split("?")[0]
-
-
-async def _login_without_javascript(console: Console, username: str) -> tuple[BrowserContext, Page]:
-    context = await console.browser.new_context(
-        viewport=VIEWPORT, locale="zh-CN", java_script_enabled=False
-    )
-    context.set_default_timeout(WAIT_MS)
-    page = await context.new_page()
-    await page.goto(f"{console.base}/console/login")
-    await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.get_by_role("button", name="登录").click()
-    await page.wait_for_url(f"{console.base}/console/**")
-    return context, page
 
 
 async def test_the_possible_duplicates_appear_while_typing_and_the_finding_is_merged(
@@ -123,7 +109,7 @@ async def test_without_javascript_the_submit_asks_merge_or_new_and_keeps_the_for
     case = await _open_case(console, page, OPEN_CASE, "county-water", "cadre-43")
     await context.close()
 
-    context, page = await _login_without_javascript(console, "sup")
+    context, page = await console.login("sup", javascript=False)
     await page.goto(f"{console.base}/console/findings/new")
     await _fill_finding(page, SIMILAR, "county-water", "cadre-43", typed=False)
     async with page.expect_response(f"{console.base}/console/findings") as answer:
@@ -152,7 +138,7 @@ async def test_without_javascript_a_very_similar_finding_is_asked_too_and_opens_
     case = await _open_case(console, page, "老旧小区加装电梯进度滞后", "county-water", "cadre-43")
     await context.close()
 
-    context, page = await _login_without_javascript(console, "sup")
+    context, page = await console.login("sup", javascript=False)
     await page.goto(f"{console.base}/console/findings/new")
     again = "老旧小区电梯加装工作推进缓慢"
     await _fill_finding(page, again, "county-water", "cadre-43", typed=False)
